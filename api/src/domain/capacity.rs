@@ -1,0 +1,78 @@
+//! Capacity as link workers read it: a recorded status that expires. Past its expiry
+//! (given, or a configured number of days after its update) capacity reads UNKNOWN,
+//! never ACCEPTING, because an old "we have space" is the claim that wastes referrals.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::codes::CapacityStatus;
+
+/// When a capacity stops being trusted.
+pub fn expires_at(
+    updated_at: DateTime<Utc>,
+    explicit: Option<DateTime<Utc>>,
+    default_days: u32,
+) -> DateTime<Utc> {
+    explicit.unwrap_or(updated_at + Duration::days(i64::from(default_days)))
+}
+
+/// The status to show at `now`.
+pub fn effective_status(
+    recorded: CapacityStatus,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> CapacityStatus {
+    if now >= expires_at {
+        CapacityStatus::Unknown
+    } else {
+        recorded
+    }
+}
+
+/// HSDS capacities carry no status: ACCEPTING when places are available, FULL at 0.
+pub fn status_from_available(available: Option<i32>) -> CapacityStatus {
+    match available {
+        Some(n) if n > 0 => CapacityStatus::Accepting,
+        Some(_) => CapacityStatus::Full,
+        None => CapacityStatus::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(day: u32) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(&format!("2026-01-{day:02}T12:00:00Z"))
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn capacity_without_expiry_expires_after_the_default_days() {
+        assert_eq!(expires_at(at(1), None, 28), at(29));
+        assert_eq!(expires_at(at(1), Some(at(5)), 28), at(5));
+    }
+
+    #[test]
+    fn expired_capacity_reads_unknown_never_accepting() {
+        assert_eq!(
+            effective_status(CapacityStatus::Accepting, at(10), at(9)),
+            CapacityStatus::Accepting
+        );
+        assert_eq!(
+            effective_status(CapacityStatus::Accepting, at(10), at(10)),
+            CapacityStatus::Unknown
+        );
+        assert_eq!(
+            effective_status(CapacityStatus::Full, at(10), at(11)),
+            CapacityStatus::Unknown
+        );
+    }
+
+    #[test]
+    fn hsds_capacity_without_status_is_accepting_when_places_are_free() {
+        assert_eq!(status_from_available(Some(3)), CapacityStatus::Accepting);
+        assert_eq!(status_from_available(Some(0)), CapacityStatus::Full);
+        assert_eq!(status_from_available(None), CapacityStatus::Unknown);
+    }
+}

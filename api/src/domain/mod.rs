@@ -1,0 +1,39 @@
+//! Business rules, independent of GraphQL and HTTP: validated values, codes,
+//! capacity and freshness rules, paging, and the read queries the API is built on.
+
+pub mod capacity;
+pub mod codes;
+pub mod freshness;
+pub mod listings;
+pub mod paging;
+pub mod place;
+pub mod postcode;
+pub mod taxonomy;
+
+/// How listings are read; from configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    pub due_after_days: u32,
+    pub stale_after_days: u32,
+    pub capacity_expiry_days: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            due_after_days: 90,
+            stale_after_days: 180,
+            capacity_expiry_days: 28,
+        }
+    }
+}
+
+impl From<&crate::config::PolicyArgs> for Policy {
+    fn from(args: &crate::config::PolicyArgs) -> Self {
+        Self {
+            due_after_days: args.due_after_days,
+            stale_after_days: args.stale_after_days.max(args.due_after_days),
+            capacity_expiry_days: args.capacity_expiry_days,
+        }
+    }
+}

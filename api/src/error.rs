@@ -1,0 +1,97 @@
+//! One error type for the API with stable codes clients can branch on.
+//!
+//! `AppError` deliberately does not implement `Display`: async-graphql has a blanket
+//! `From<T: Display>` that would drop the code, so a bare `?` on an `AppError` goes
+//! through our own `From` below and always carries `extensions.code`. Internal causes
+//! are logged once (inside the request's span, so with its request id) and never sent.
+
+use async_graphql::ErrorExtensions;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// Input that fails validation; `field` is the path of the offending input.
+    BadUserInput {
+        field: String,
+        message: String,
+    },
+    NotFound(String),
+    Unauthenticated(String),
+    Forbidden(String),
+    /// A stale `expectedVersion`: the client must re-read; `current_version` says what is there now.
+    Conflict {
+        message: String,
+        current_version: i32,
+    },
+    /// Anything the client cannot fix: a database failure, a bug. The cause is logged only.
+    Internal(String),
+}
+
+impl AppError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadUserInput { .. } => "BAD_USER_INPUT",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The whole story, for an operator at the command line (includes internal causes).
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Internal(cause) => cause.clone(),
+            other => other.public_message(),
+        }
+    }
+
+    /// The message a client may see.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::BadUserInput { field, message } => format!("{field}: {message}"),
+            Self::NotFound(m) | Self::Unauthenticated(m) | Self::Forbidden(m) => m.clone(),
+            Self::Conflict { message, .. } => message.clone(),
+            Self::Internal(_) => "internal error".to_string(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        if let AppError::Internal(cause) = &err {
+            tracing::error!(%cause, "internal error");
+        }
+        let code = err.code();
+        let error = async_graphql::Error::new(err.public_message());
+        error.extend_with(|_, ext| {
+            ext.set("code", code);
+            match &err {
+                AppError::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                AppError::Conflict {
+                    current_version, ..
+                } => ext.set("currentVersion", *current_version),
+                _ => {}
+            }
+        })
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,100 @@
+//! GraphQL faces of the domain's controlled vocabularies (`remote` keeps one source
+//! of truth: the variants must match `domain::codes`).
+
+use async_graphql::Enum;
+
+use crate::domain::{codes, freshness};
+
+/// Whether a service can take someone now. Expired capacity reads UNKNOWN.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::CapacityStatus")]
+pub enum CapacityStatus {
+    Accepting,
+    Waitlist,
+    Full,
+    Paused,
+    Unknown,
+}
+
+/// How a service reaches people.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::DeliveryMode")]
+pub enum DeliveryMode {
+    InPerson,
+    Online,
+    Telephone,
+    HomeVisit,
+}
+
+/// Who may refer someone to a service.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::ReferralRoute")]
+pub enum ReferralRoute {
+    #[graphql(name = "SELF")]
+    SelfReferral,
+    LinkWorker,
+    Gp,
+    Professional,
+    DropIn,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::DayOfWeek")]
+pub enum DayOfWeek {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+/// HSDS service status. Retired services read INACTIVE.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::ServiceStatus")]
+pub enum ServiceStatus {
+    Active,
+    Inactive,
+    Defunct,
+    TemporarilyClosed,
+}
+
+/// Physical access features of a location.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::AccessibilityFeature")]
+pub enum AccessibilityFeature {
+    StepFree,
+    WheelchairAccess,
+    AccessibleToilet,
+    HearingLoop,
+    BslInterpreter,
+    LargePrint,
+    QuietSpace,
+    Parking,
+    PublicTransport,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::EligibilityCriterion")]
+pub enum EligibilityCriterion {
+    Gender,
+    Circumstance,
+}
+
+/// RESTRICTED_TO excludes everyone else; SUITABLE_FOR only ranks.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::EligibilityRule")]
+pub enum EligibilityRule {
+    RestrictedTo,
+    SuitableFor,
+}
+
+/// How recently a human confirmed a listing (ages are configurable).
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "freshness::Freshness")]
+pub enum Freshness {
+    Fresh,
+    Due,
+    Stale,
+}

@@ -1,0 +1,270 @@
+//! GraphQL over HTTP, refusing what the stock integration lets through: POST must be
+//! `application/json` (415 otherwise), batches are 400, mutations over GET are 405,
+//! and bodies are capped before parsing (413, in the router). Every error in a
+//! response carries the request id, so a user's report can be found in the logs.
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+/// The request id set by the router's request-id layer.
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string()
+}
+
+/// A transport-level refusal, shaped like a GraphQL error response.
+pub fn refuse(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code, "requestId": request_id } }] });
+    (status, Json(body)).into_response()
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let id = request_id(&headers);
+    if !is_json(&headers) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send application/json",
+            &id,
+        );
+    }
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("body is not valid JSON: {e}"),
+                &id,
+            );
+        }
+    };
+    if value.is_array() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "batched requests are not supported",
+            &id,
+        );
+    }
+    if !value.get("query").is_some_and(Value::is_string) {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "a request needs a query string",
+            &id,
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_value(value) {
+        Ok(request) => request,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("not a GraphQL request: {e}"),
+                &id,
+            );
+        }
+    };
+    execute(&state, request, &id).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
+    let id = request_id(&headers);
+    let Some(query) = params.query else {
+        if wants_html(&headers) {
+            return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        }
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "missing query parameter",
+            &id,
+        );
+    };
+    let document = match async_graphql::parser::parse_query(&query) {
+        Ok(document) => document,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "GRAPHQL_PARSE_FAILED",
+                &e.to_string(),
+                &id,
+            );
+        }
+    };
+    let operation = document
+        .operations
+        .iter()
+        .find(|(name, _)| match (&params.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        })
+        .map(|(_, op)| op.node.ty);
+    if matches!(
+        operation,
+        Some(OperationType::Mutation | OperationType::Subscription)
+    ) {
+        let mut response = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations need POST",
+            &id,
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables {
+        match serde_json::from_str::<Value>(&variables) {
+            Ok(value) => request = request.variables(async_graphql::Variables::from_json(value)),
+            Err(e) => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    &format!("variables are not JSON: {e}"),
+                    &id,
+                );
+            }
+        }
+    }
+    execute(&state, request, &id).await
+}
+
+async fn execute(state: &AppState, request: async_graphql::Request, request_id: &str) -> Response {
+    let request = crate::graphql::request_data(request, &state.db);
+    let response = state.schema.execute(request).await;
+    let mut body = match serde_json::to_value(&response) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(cause = %e, "could not serialise a GraphQL response");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+                request_id,
+            );
+        }
+    };
+    label_errors(&mut body, request_id);
+    null_failed_fields(&mut body);
+    Json(body).into_response()
+}
+
+/// Give every error a code and the request id. Errors raised by our resolvers carry
+/// a code already; the rest come from parsing and validation before anything ran
+/// (no path) or from coercing arguments (with a path).
+fn label_errors(body: &mut Value, request_id: &str) {
+    let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for error in errors {
+        let has_path = error.get("path").is_some();
+        let Some(error) = error.as_object_mut() else {
+            continue;
+        };
+        let extensions = error.entry("extensions").or_insert_with(|| json!({}));
+        if let Some(extensions) = extensions.as_object_mut() {
+            if !extensions.contains_key("code") {
+                let code = if has_path {
+                    "BAD_USER_INPUT"
+                } else {
+                    "GRAPHQL_VALIDATION_FAILED"
+                };
+                extensions.insert("code".into(), json!(code));
+            }
+            extensions.insert("requestId".into(), json!(request_id));
+        }
+    }
+}
+
+/// async-graphql leaves a field that failed out of `data`; the GraphQL spec (and
+/// clients reading `data.service`) expect it present as null. Put it back.
+fn null_failed_fields(body: &mut Value) {
+    let paths: Vec<Vec<Value>> = body
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("path").and_then(Value::as_array).cloned())
+        .collect();
+    if paths.is_empty() {
+        return;
+    }
+    let Some(data) = body.get_mut("data") else {
+        return;
+    };
+    if data.is_null() {
+        *data = json!({});
+    }
+    for path in paths {
+        let mut node = &mut *data;
+        for (i, step) in path.iter().enumerate() {
+            let last = i + 1 == path.len();
+            node = match (node, step) {
+                (Value::Object(map), Value::String(key)) => {
+                    if last {
+                        map.entry(key.clone()).or_insert(Value::Null);
+                        break;
+                    }
+                    match map.get_mut(key) {
+                        Some(next) => next,
+                        None => break,
+                    }
+                }
+                (Value::Array(items), Value::Number(n)) => {
+                    match n.as_u64().and_then(|n| items.get_mut(n as usize)) {
+                        Some(next) => next,
+                        None => break,
+                    }
+                }
+                _ => break,
+            };
+        }
+    }
+}

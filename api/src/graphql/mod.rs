@@ -1,0 +1,129 @@
+//! The GraphQL schema, assembled in one place. Building it needs no database: the
+//! connection and the per-request loaders arrive as request data, so `signpost
+//! schema` exports the SDL anywhere.
+
+mod details;
+mod enums;
+pub mod http;
+mod loaders;
+mod organizations;
+mod places;
+mod query;
+mod search;
+mod services;
+mod taxonomy;
+
+use std::hash::Hash;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, EmptyMutation, EmptySubscription, Schema};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::domain::Policy;
+use crate::error::{AppError, AppResult};
+pub use loaders::DbLoader;
+use query::Query;
+
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Limits every operation must pass before it runs.
+pub const MAX_DEPTH: usize = 10;
+pub const MAX_COMPLEXITY: usize = 20_000;
+pub const MAX_DIRECTIVES: usize = 10;
+pub const MAX_RECURSIVE_DEPTH: usize = 32;
+
+/// Options that shape the schema.
+#[derive(Clone, Copy, Debug)]
+pub struct SchemaOptions {
+    pub policy: Policy,
+    pub introspection: bool,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        Self {
+            policy: Policy::default(),
+            introspection: true,
+        }
+    }
+}
+
+pub fn build_schema(options: SchemaOptions) -> AppSchema {
+    let builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .data(options.policy)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(MAX_DIRECTIVES)
+        .limit_recursive_depth(MAX_RECURSIVE_DEPTH);
+    if options.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
+}
+
+/// The SDL clients build against (kept in `schema.graphql`).
+pub fn sdl() -> String {
+    build_schema(SchemaOptions::default()).sdl()
+}
+
+/// Per-request data: the connection and a fresh loader cache.
+pub fn request_data(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+) -> async_graphql::Request {
+    request
+        .data(db.clone())
+        .data(DataLoader::new(DbLoader { db: db.clone() }, tokio::spawn))
+}
+
+pub(crate) fn db<'a>(ctx: &Context<'a>) -> AppResult<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| AppError::internal("no database connection in request data"))
+}
+
+pub(crate) fn policy(ctx: &Context<'_>) -> Policy {
+    ctx.data::<Policy>().copied().unwrap_or_default()
+}
+
+/// Load through the request's DataLoader.
+pub(crate) async fn load<K>(
+    ctx: &Context<'_>,
+    key: K,
+) -> AppResult<Option<<DbLoader as Loader<K>>::Value>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    DbLoader: Loader<K, Error = std::sync::Arc<DbErr>>,
+{
+    let loader = ctx
+        .data::<DataLoader<DbLoader>>()
+        .map_err(|_| AppError::internal("no loader in request data"))?;
+    loader.load_one(key).await.map_err(AppError::internal)
+}
+
+/// Load a list through the DataLoader; a parent with no rows gives an empty list.
+pub(crate) async fn load_list<K, V>(ctx: &Context<'_>, key: K) -> AppResult<Vec<V>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+    DbLoader: Loader<K, Value = Vec<V>, Error = std::sync::Arc<DbErr>>,
+{
+    Ok(load(ctx, key).await?.unwrap_or_default())
+}
+
+/// Turn a page of rows into a Relay connection with opaque cursors.
+pub(crate) fn connection<T, N: async_graphql::OutputType>(
+    page: crate::domain::listings::PageOf<T>,
+    has_previous: bool,
+    key: impl Fn(&T) -> String,
+    node: impl Fn(T) -> N,
+) -> async_graphql::connection::Connection<String, N> {
+    use async_graphql::connection::{Connection, Edge};
+    let mut connection = Connection::new(has_previous, page.has_next);
+    connection.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|row| Edge::new(crate::domain::paging::encode_cursor(&key(&row)), node(row))),
+    );
+    connection
+}

@@ -1,0 +1,12 @@
+//! The root query: only merges the per-domain parts.
+
+use async_graphql::MergedObject;
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    super::services::ServicesQuery,
+    super::organizations::OrganizationsQuery,
+    super::taxonomy::TaxonomyQuery,
+    super::places::PlacesQuery,
+    super::search::SearchQuery,
+);

@@ -1,0 +1,243 @@
+//! The `Service` type and the `service` / `services` queries.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::service;
+
+use super::details::{Capacity, CostOption, Eligibility, Language, Schedule, ServiceArea};
+use super::enums::{AccessibilityFeature, DeliveryMode, Freshness, ReferralRoute, ServiceStatus};
+use super::loaders::{
+    CapacitiesOfService, CostOptionsOfService, LanguagesOfService, LocationsOfService,
+    OrganizationById, SchedulesOfService, ServiceAreasOfService, TermsOfService,
+};
+use super::organizations::Organization;
+use super::places::Location;
+use super::taxonomy::TaxonomyTerm;
+use super::{connection, db, load, load_list, policy};
+use crate::domain::codes::{self, ServiceStatus as Status};
+use crate::domain::freshness;
+use crate::domain::listings::{self, ServiceFilter};
+use crate::domain::paging::Page;
+use crate::error::AppError;
+
+/// A service: something a person can be referred to (HSDS `service`).
+pub struct Service(pub service::Model);
+
+/// Codes stored as a JSON array, parsed leniently (unknown codes are skipped).
+pub(crate) fn codes_of<T>(json: &serde_json::Value, parse: impl Fn(&str) -> Option<T>) -> Vec<T> {
+    json.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .filter_map(parse)
+        .collect()
+}
+
+#[Object]
+impl Service {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn alternate_name(&self) -> Option<&str> {
+        self.0.alternate_name.as_deref()
+    }
+    /// Plain text; never HTML.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn url(&self) -> Option<&str> {
+        self.0.url.as_deref()
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    /// HSDS status; a retired service reads INACTIVE.
+    async fn status(&self) -> ServiceStatus {
+        if self.0.retired_at.is_some() {
+            return ServiceStatus::Inactive;
+        }
+        Status::from_code(&self.0.status)
+            .unwrap_or(Status::Active)
+            .into()
+    }
+    /// Increases with every change; send it back as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn interpretation_services(&self) -> Option<&str> {
+        self.0.interpretation_services.as_deref()
+    }
+    async fn application_process(&self) -> Option<&str> {
+        self.0.application_process.as_deref()
+    }
+    async fn fees_description(&self) -> Option<&str> {
+        self.0.fees_description.as_deref()
+    }
+    async fn accreditations(&self) -> Option<&str> {
+        self.0.accreditations.as_deref()
+    }
+    /// A short-term notice (closures, changes).
+    async fn alert(&self) -> Option<&str> {
+        self.0.alert.as_deref()
+    }
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
+        let org = load(ctx, OrganizationById(self.0.organization_id.clone())).await?;
+        Ok(Organization(org.ok_or_else(|| {
+            AppError::internal("service without organization")
+        })?))
+    }
+    /// Places the service is delivered from.
+    async fn locations(&self, ctx: &Context<'_>) -> Result<Vec<Location>> {
+        Ok(load_list(ctx, LocationsOfService(self.0.id.clone()))
+            .await?
+            .into_iter()
+            .map(Location)
+            .collect())
+    }
+    /// The service's categories.
+    async fn taxonomy_terms(&self, ctx: &Context<'_>) -> Result<Vec<TaxonomyTerm>> {
+        Ok(load_list(ctx, TermsOfService(self.0.id.clone()))
+            .await?
+            .into_iter()
+            .map(TaxonomyTerm)
+            .collect())
+    }
+    /// Who the service is for: hard restrictions and soft suitability.
+    async fn eligibility(&self) -> Eligibility {
+        Eligibility(self.0.clone())
+    }
+    /// The most recently updated capacity, read through its expiry; null when none is recorded.
+    async fn capacity(&self, ctx: &Context<'_>) -> Result<Option<Capacity>> {
+        let rows = load_list(ctx, CapacitiesOfService(self.0.id.clone())).await?;
+        let latest = rows.into_iter().max_by_key(|c| c.updated_at);
+        Ok(latest.map(|c| Capacity::read(c, policy(ctx))))
+    }
+    async fn cost_options(&self, ctx: &Context<'_>) -> Result<Vec<CostOption>> {
+        Ok(load_list(ctx, CostOptionsOfService(self.0.id.clone()))
+            .await?
+            .into_iter()
+            .map(CostOption)
+            .collect())
+    }
+    /// Weekly opening.
+    async fn schedules(&self, ctx: &Context<'_>) -> Result<Vec<Schedule>> {
+        Ok(load_list(ctx, SchedulesOfService(self.0.id.clone()))
+            .await?
+            .into_iter()
+            .map(Schedule)
+            .collect())
+    }
+    async fn languages(&self, ctx: &Context<'_>) -> Result<Vec<Language>> {
+        Ok(load_list(ctx, LanguagesOfService(self.0.id.clone()))
+            .await?
+            .into_iter()
+            .map(Language)
+            .collect())
+    }
+    /// Access features offered at any of the service's locations.
+    async fn accessibility(&self, ctx: &Context<'_>) -> Result<Vec<AccessibilityFeature>> {
+        let mut features = Vec::new();
+        for location in load_list(ctx, LocationsOfService(self.0.id.clone())).await? {
+            for row in load_list(ctx, super::loaders::AccessibilityOfLocation(location.id)).await? {
+                if let Some(feature) = row
+                    .feature
+                    .as_deref()
+                    .and_then(codes::AccessibilityFeature::from_code)
+                    && !features.contains(&feature)
+                {
+                    features.push(feature);
+                }
+            }
+        }
+        features.sort();
+        Ok(features.into_iter().map(Into::into).collect())
+    }
+    /// Areas the service covers (it comes to you, or serves a whole district).
+    async fn service_areas(&self, ctx: &Context<'_>) -> Result<Vec<ServiceArea>> {
+        Ok(load_list(ctx, ServiceAreasOfService(self.0.id.clone()))
+            .await?
+            .into_iter()
+            .map(ServiceArea)
+            .collect())
+    }
+    async fn delivery_modes(&self) -> Vec<DeliveryMode> {
+        codes_of(&self.0.delivery_modes, codes::DeliveryMode::from_code)
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+    async fn referral_routes(&self) -> Vec<ReferralRoute> {
+        codes_of(&self.0.referral_routes, codes::ReferralRoute::from_code)
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+    /// When a person last confirmed the listing is right.
+    async fn last_verified_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_verified_at
+    }
+    /// FRESH, DUE or STALE by the age of `lastVerifiedAt`.
+    async fn freshness(&self, ctx: &Context<'_>) -> Freshness {
+        freshness::freshness(self.0.last_verified_at, Utc::now(), policy(ctx)).into()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Narrow `services`.
+#[derive(InputObject, Default)]
+pub struct ServiceFilterInput {
+    /// Term codes; a term matches its descendants too.
+    pub taxonomy_terms: Option<Vec<String>>,
+    /// Words in the name or description (case-insensitive).
+    pub text: Option<String>,
+    pub status: Option<ServiceStatus>,
+}
+
+#[derive(Default)]
+pub struct ServicesQuery;
+
+#[Object]
+impl ServicesQuery {
+    /// One service by id (retired services too, reading INACTIVE).
+    async fn service(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Service>> {
+        let found = listings::find_service(db(ctx)?, &id).await?;
+        match found {
+            Some(row) => Ok(Some(Service(row))),
+            None => Err(AppError::NotFound(format!("no service with id {}", id.0)).into()),
+        }
+    }
+
+    /// Services that are not retired, in id order. `first` defaults to 20, at most 100.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ServiceFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Service>> {
+        let has_previous = after.is_some();
+        let page = Page::new(first, after)?;
+        let filter = filter.unwrap_or_default();
+        let filter = ServiceFilter {
+            taxonomy_terms: filter.taxonomy_terms.unwrap_or_default(),
+            text: filter.text,
+            status: filter.status.map(Into::into),
+            organization_id: None,
+        };
+        let rows = listings::list_services(db(ctx)?, &filter, &page).await?;
+        Ok(connection(rows, has_previous, |s| s.id.clone(), Service))
+    }
+}

@@ -1,0 +1,25 @@
+//! An API key: SHA-256 of a random token, with a short clear prefix to name it.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "api_key")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub authority_id: i32,
+    #[sea_orm(unique)]
+    pub prefix: String,
+    /// Hex SHA-256 of the whole token; the token itself is never stored.
+    pub key_hash: String,
+    /// editor, admin or analyst.
+    pub role: String,
+    pub created_at: DateTimeUtc,
+    pub revoked_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

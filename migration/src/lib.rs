@@ -1,0 +1,15 @@
+//! Portable SeaORM migrations: the same schema on SQLite and PostgreSQL.
+//! Migrations create structure only; they never seed data.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,66 @@
+//! The command line as an operator meets it: clear messages, non-zero exits, no panics.
+
+use crate::helpers::run_cli;
+
+#[test]
+fn unknown_flags_and_bad_values_exit_non_zero_with_a_message() {
+    for (args, needle) in [
+        (&["serve", "--no-such-flag"][..], "unexpected argument"),
+        (&["serve", "--listen", "not-an-address"], "invalid value"),
+        (&["serve", "--due-after-days", "0"], "invalid value"),
+        (&["frobnicate"], "unrecognized subcommand"),
+        (&["import", "hsds"], "required"),
+    ] {
+        let out = run_cli(args, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let out = run_cli(&["serve"], &[("SIGNPOST_LISTEN", "nonsense")]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SIGNPOST_LISTEN")
+            || String::from_utf8_lossy(&out.stderr).contains("invalid value")
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_a_message_not_a_panic() {
+    let out = run_cli(
+        &["migrate"],
+        &[(
+            "SIGNPOST_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("cannot open database"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn schema_prints_the_sdl() {
+    let out = run_cli(&["schema"], &[]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        signpost::graphql::sdl()
+    );
+}
+
+#[test]
+fn migrate_creates_a_sqlite_file_with_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let out = run_cli(&["migrate"], &[("SIGNPOST_DATABASE_URL", &url)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("fresh.db").exists());
+    let out = run_cli(&["migrate"], &[("SIGNPOST_DATABASE_URL", &url)]);
+    assert!(out.status.success(), "migrating twice is fine");
+}

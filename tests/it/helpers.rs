@@ -1,0 +1,246 @@
+//! `TestApp::spawn()`: a fresh database (a temp-file SQLite, or a new PostgreSQL
+//! database when `TEST_DATABASE_URL` is set), the real migrations, a server bound to
+//! port 0, and helpers to talk to it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Output;
+use std::sync::OnceLock;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use signpost::graphql::{SchemaOptions, build_schema};
+use signpost::state::AppState;
+use tokio::net::TcpListener;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub client: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Whether this run targets PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+/// A new, empty database URL, and the temp dir that holds it for SQLite.
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            let name = format!("signpost_test_{}", uuid::Uuid::new_v4().simple());
+            let conn = sea_orm::Database::connect(&admin)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            conn.close().await.ok();
+            let (base, query) = admin
+                .split_once('?')
+                .map_or((admin.as_str(), None), |(b, q)| (b, Some(q)));
+            let base = &base[..base.rfind('/').expect("database URL has a path")];
+            let url = match query {
+                Some(q) => format!("{base}/{name}?{q}"),
+                None => format!("{base}/{name}"),
+            };
+            (url, None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("signpost.db").display());
+            (url, Some(dir))
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(SchemaOptions::default()).await
+    }
+
+    pub async fn spawn_with(options: SchemaOptions) -> Self {
+        signpost::telemetry::init();
+        let (database_url, dir) = fresh_database().await;
+        let db = signpost::db::connect(&database_url).await.expect("connect");
+        signpost::db::migrate(&db).await.expect("migrate");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let state = AppState {
+            db: db.clone(),
+            schema: build_schema(options),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            signpost::server::serve(listener, state, async {
+                rx.await.ok();
+            })
+            .await
+            .expect("server");
+        });
+        Self {
+            addr,
+            db,
+            database_url,
+            client: reqwest::Client::new(),
+            _dir: dir,
+            _shutdown: tx,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POST a GraphQL request; returns the whole JSON response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "GraphQL over HTTP answers 200");
+        response.json().await.expect("JSON body")
+    }
+
+    /// POST a GraphQL request that must succeed; returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Import HSDS records through the library, owned by `authority`.
+    pub async fn import_hsds(
+        &self,
+        records: Vec<Value>,
+        authority: &str,
+    ) -> signpost::import::hsds::ImportReport {
+        let owner = signpost::import::ensure_authority(&self.db, authority, authority)
+            .await
+            .expect("authority");
+        signpost::import::hsds::import(&self.db, records, &owner)
+            .await
+            .expect("import")
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+}
+
+/// The first error's `extensions.code`.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+/// The first error's `extensions.field`.
+pub fn error_field(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+/// The shared open data, when this checkout has it beside it.
+pub fn shared_data(relative: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(relative);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipped: ../shared/data/{relative} is not here (a fresh machine has no ../shared)"
+        );
+        None
+    }
+}
+
+/// The `signpost` binary, built once per test run with the same cargo and profile.
+pub fn signpost_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let mut build = std::process::Command::new(cargo);
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "signpost-api",
+            "--bin",
+            "signpost",
+        ]);
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        let status = build
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building the signpost binary failed");
+        let exe = std::env::current_exe().expect("test executable");
+        let dir = exe
+            .parent()
+            .and_then(|p| p.parent())
+            .expect("target profile dir");
+        dir.join(format!("signpost{}", std::env::consts::EXE_SUFFIX))
+    })
+    .clone()
+}
+
+/// Run the CLI with arguments and environment.
+pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = std::process::Command::new(signpost_bin());
+    command
+        .args(args)
+        .env_remove("SIGNPOST_DATABASE_URL")
+        .env_remove("SIGNPOST_LISTEN");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run signpost")
+}
+
+/// A minimal valid HSDS service record for tests.
+pub fn hsds_service(id: &str, name: &str, latitude: f64, longitude: f64) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "description": format!("{name}: a test group"),
+        "status": "active",
+        "organization": { "id": format!("org-{id}"), "name": format!("{name} Trust") },
+        "service_at_locations": [{
+            "id": format!("sal-{id}"),
+            "location": {
+                "id": format!("loc-{id}"),
+                "location_type": "physical",
+                "latitude": latitude,
+                "longitude": longitude,
+                "addresses": [{
+                    "id": format!("addr-{id}"), "address_1": "1 High Street", "city": "Sale",
+                    "state_province": "England", "postal_code": "m33 7zf", "country": "GB", "address_type": "physical"
+                }]
+            }
+        }],
+        "attributes": [{
+            "link_type": "category",
+            "taxonomy_term": { "id": "term-walking", "code": "walking-groups", "name": "Walking groups", "taxonomy": "test", "parent_id": "term-social" }
+        }]
+    })
+}

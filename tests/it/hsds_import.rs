@@ -1,0 +1,258 @@
+//! `import hsds`: shapes, all-or-nothing records, idempotent re-import, the official examples.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, hsds_service, run_cli, shared_data};
+
+const TABLES: &[&str] = &[
+    "organization",
+    "service",
+    "location",
+    "address",
+    "service_at_location",
+    "taxonomy",
+    "taxonomy_term",
+    "service_taxonomy",
+    "cost_option",
+    "schedule",
+    "service_area",
+    "language",
+    "accessibility",
+    "capacity",
+    "capacity_event",
+    "eligibility",
+];
+
+async fn counts(app: &TestApp) -> Vec<i64> {
+    let mut out = Vec::new();
+    for table in TABLES {
+        out.push(app.count(table).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_bad_record_is_reported_with_its_path_and_writes_nothing_while_good_ones_land() {
+    let app = TestApp::spawn().await;
+    let good = hsds_service("good-1", "Good Group", 53.42, -2.32);
+    let mut bad = hsds_service("bad-1", "Bad Group", 53.42, -2.32);
+    bad["service_at_locations"][0]["location"]["latitude"] = json!(100);
+    let mut bad_type = hsds_service("bad-2", "Bad Types", 53.42, -2.32);
+    bad_type["minimum_age"] = json!("twelve");
+    let mut bad_day = hsds_service("bad-3", "Bad Day", 53.42, -2.32);
+    bad_day["schedules"] = json!([{ "id": "s", "byday": "XX", "opens_at": "10:00" }]);
+    let report = app
+        .import_hsds(vec![bad, good, bad_type, bad_day], "trafford")
+        .await;
+    assert_eq!(report.written, 1, "{report}");
+    let failures: Vec<(String, String)> = report
+        .failed
+        .iter()
+        .map(|(id, e)| (id.clone(), e.path.clone()))
+        .collect();
+    assert_eq!(
+        failures,
+        vec![
+            (
+                "bad-1".to_string(),
+                "service_at_locations[0].location.latitude".to_string()
+            ),
+            ("bad-2".to_string(), "minimum_age".to_string()),
+            ("bad-3".to_string(), "schedules[0].byday".to_string()),
+        ]
+    );
+    assert_eq!(app.count("service").await, 1);
+    assert_eq!(
+        app.count("location").await,
+        1,
+        "nothing of the bad records was written"
+    );
+    assert_eq!(app.count("organization").await, 1);
+}
+
+#[tokio::test]
+async fn importing_the_same_records_twice_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let mut record = hsds_service("svc-1", "Walking Group", 53.42, -2.32);
+    record["capacities"] = json!([{ "id": "cap-1", "available": 3, "maximum": 10, "updated": "2026-11-20T10:00:00Z" }]);
+    let first = app.import_hsds(vec![record.clone()], "trafford").await;
+    assert_eq!(first.written, 1);
+    let before = counts(&app).await;
+    let version = app
+        .data(
+            r#"{ service(id: "svc-1") { version updatedAt } }"#,
+            json!({}),
+        )
+        .await;
+    let second = app.import_hsds(vec![record.clone()], "trafford").await;
+    assert_eq!((second.written, second.unchanged), (0, 1));
+    assert_eq!(counts(&app).await, before);
+    assert_eq!(
+        app.data(
+            r#"{ service(id: "svc-1") { version updatedAt } }"#,
+            json!({})
+        )
+        .await,
+        version
+    );
+
+    // A real change updates in place, bumps the version and records the capacity change.
+    record["capacities"][0]["available"] = json!(0);
+    let third = app.import_hsds(vec![record], "trafford").await;
+    assert_eq!(third.written, 1);
+    assert_eq!(app.count("service").await, 1);
+    assert_eq!(app.count("capacity").await, 1);
+    assert_eq!(app.count("capacity_event").await, 2);
+    let data = app
+        .data(
+            r#"{ service(id: "svc-1") { version capacity { status available } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["service"]["version"], 2);
+    assert_eq!(
+        data["service"]["capacity"],
+        json!({ "status": "FULL", "available": 0 })
+    );
+}
+
+#[tokio::test]
+async fn another_authoritys_service_is_not_overwritten() {
+    let app = TestApp::spawn().await;
+    let record = hsds_service("svc-1", "Walking Group", 53.42, -2.32);
+    assert_eq!(
+        app.import_hsds(vec![record.clone()], "trafford")
+            .await
+            .written,
+        1
+    );
+    let mut changed = record;
+    changed["name"] = json!("Hijacked");
+    let report = app.import_hsds(vec![changed], "stockport").await;
+    assert_eq!(report.failed.len(), 1, "{report}");
+    assert_eq!(report.failed[0].1.path, "id");
+    let data = app
+        .data(r#"{ service(id: "svc-1") { name } }"#, json!({}))
+        .await;
+    assert_eq!(data["service"]["name"], "Walking Group");
+}
+
+#[tokio::test]
+async fn accepts_a_single_object_an_array_and_a_page() {
+    for (document, expected) in [
+        (hsds_service("a", "A", 53.4, -2.3), 1),
+        (
+            json!([
+                hsds_service("a", "A", 53.4, -2.3),
+                hsds_service("b", "B", 53.4, -2.3)
+            ]),
+            2,
+        ),
+        (
+            json!({ "total_items": 2, "contents": [hsds_service("a", "A", 53.4, -2.3), hsds_service("b", "B", 53.4, -2.3)] }),
+            2,
+        ),
+    ] {
+        let app = TestApp::spawn().await;
+        let records = signpost::import::hsds::records(document).unwrap();
+        assert_eq!(app.import_hsds(records, "trafford").await.written, expected);
+    }
+}
+
+fn official_example() -> Option<Value> {
+    let path = shared_data("standards/hsds-3.1/examples/service_full.json")?;
+    Some(serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap())
+}
+
+#[tokio::test]
+async fn the_official_hsds_example_is_refused_for_latitude_100_and_imports_whole_once_corrected() {
+    let Some(mut example) = official_example() else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let report = app.import_hsds(vec![example.clone()], "example").await;
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(
+        report.failed[0].1.path,
+        "service_at_locations[0].location.latitude"
+    );
+    assert_eq!(
+        counts(&app).await.iter().sum::<i64>(),
+        0,
+        "nothing half-written"
+    );
+
+    example["service_at_locations"][0]["location"]["latitude"] = json!(53.42);
+    example["service_at_locations"][0]["location"]["longitude"] = json!(-2.32);
+    let report = app.import_hsds(vec![example], "example").await;
+    assert_eq!(report.written, 1, "{report}");
+    assert!(
+        !report.warnings.is_empty(),
+        "the non-GeoJSON extent is reported"
+    );
+    let data = app
+        .data(
+            r#"{ service(id: "ac148810-d857-441c-9679-408f346de14b") {
+                name organization { name } locations { latitude addresses { city } accessibility }
+                taxonomyTerms { code } capacity { available maximum status }
+                costOptions { amountPence } schedules { days opensAt } languages { code } serviceAreas { id }
+                eligibility { minimumAge maximumAge description } lastVerifiedAt } }"#,
+            json!({}),
+        )
+        .await;
+    let s = &data["service"];
+    assert_eq!(s["name"], "Community Counselling");
+    assert_eq!(s["organization"]["name"], "Example Organization Inc.");
+    assert_eq!(s["locations"][0]["addresses"][0]["city"], "MyCity");
+    assert_eq!(s["locations"][0]["accessibility"], json!(["HEARING_LOOP"]));
+    assert_eq!(s["taxonomyTerms"][0]["code"], "code");
+    assert_eq!(s["capacity"]["available"], 12);
+    assert_eq!(s["costOptions"][0]["amountPence"], 3500);
+    assert_eq!(s["schedules"][0]["days"], json!(["THURSDAY", "FRIDAY"]));
+    assert_eq!(s["languages"][0]["code"], "ur");
+    assert_eq!(s["eligibility"]["minimumAge"], 12.0);
+    assert_eq!(s["lastVerifiedAt"], "2005-01-01T00:00:00+00:00");
+}
+
+#[tokio::test]
+async fn the_cli_reports_failures_and_exits_non_zero() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("services.json");
+    let mut bad = hsds_service("bad", "Bad", 53.4, -2.3);
+    bad["service_at_locations"][0]["location"]["latitude"] = json!(100);
+    std::fs::write(
+        &file,
+        json!([hsds_service("good", "Good", 53.4, -2.3), bad]).to_string(),
+    )
+    .unwrap();
+    let out = run_cli(
+        &[
+            "import",
+            "hsds",
+            file.to_str().unwrap(),
+            "--authority",
+            "trafford",
+        ],
+        &[("SIGNPOST_DATABASE_URL", &app.database_url)],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success(),
+        "a failed record means a non-zero exit"
+    );
+    assert!(
+        stdout.contains("failed: service bad: service_at_locations[0].location.latitude"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 services landed"), "{stdout}");
+    assert_eq!(app.count("service").await, 1);
+
+    std::fs::write(&file, "{ not json").unwrap();
+    let out = run_cli(
+        &["import", "hsds", file.to_str().unwrap()],
+        &[("SIGNPOST_DATABASE_URL", &app.database_url)],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not JSON"));
+}

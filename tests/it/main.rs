@@ -1,0 +1,18 @@
+//! The one integration-test binary: a real server on a free port, spoken to over HTTP
+//! as a client would. Set `TEST_DATABASE_URL` to run the same suite on PostgreSQL.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly at the failing step"
+)]
+
+mod cli;
+mod database;
+mod demo;
+mod graphql_http;
+mod helpers;
+mod hsds_import;
+mod postcodes;
+mod read_api;
+mod schema_contract;
