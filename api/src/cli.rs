@@ -115,8 +115,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let handle = std::fs::File::open(&file)
                 .map_err(|e| Failure(format!("{}: {e}", file.display())))?;
             let started = std::time::Instant::now();
-            let summary =
-                import::postcodes::import(&conn, std::io::BufReader::new(handle), None).await?;
+            let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
+            let bar = import::progress_bytes(size);
+            let reader = std::io::BufReader::new(bar.wrap_read(handle));
+            let summary = import::postcodes::import(&conn, reader).await?;
+            bar.finish_and_clear();
             db::after_bulk_load(&conn).await?;
             println!("{summary} in {:.1}s", started.elapsed().as_secs_f64());
             Ok(ExitCode::SUCCESS)

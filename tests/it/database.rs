@@ -2,7 +2,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
-use crate::helpers::{TestApp, on_postgres};
+use crate::helpers::{TestApp, on_postgres, say_skipped};
 
 #[tokio::test]
 async fn the_suite_runs_on_the_configured_database() {
@@ -12,7 +12,7 @@ async fn the_suite_runs_on_the_configured_database() {
         assert_eq!(backend, DatabaseBackend::Postgres);
         return;
     }
-    eprintln!("skipped: the PostgreSQL run (TEST_DATABASE_URL is not set); this run used SQLite");
+    say_skipped("the PostgreSQL run (TEST_DATABASE_URL is not set); this run used SQLite");
     assert_eq!(backend, DatabaseBackend::Sqlite);
     let pragma = |name: &str| {
         let db = app.db.clone();

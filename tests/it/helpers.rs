@@ -5,7 +5,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Output;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
@@ -15,6 +16,8 @@ use tokio::net::TcpListener;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// SQL statements run so far through the server's connection.
+    pub queries: Arc<AtomicUsize>,
     pub db: DatabaseConnection,
     pub database_url: String,
     pub client: reqwest::Client,
@@ -63,9 +66,13 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: SchemaOptions) -> Self {
-        signpost::telemetry::init();
         let (database_url, dir) = fresh_database().await;
-        let db = signpost::db::connect(&database_url).await.expect("connect");
+        let mut db = signpost::db::connect(&database_url).await.expect("connect");
+        let queries = Arc::new(AtomicUsize::new(0));
+        let counter = queries.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         signpost::db::migrate(&db).await.expect("migrate");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
@@ -83,12 +90,17 @@ impl TestApp {
         });
         Self {
             addr,
+            queries,
             db,
             database_url,
             client: reqwest::Client::new(),
             _dir: dir,
             _shutdown: tx,
         }
+    }
+
+    pub fn query_count(&self) -> usize {
+        self.queries.load(Ordering::Relaxed)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -155,6 +167,13 @@ pub fn error_field(body: &Value) -> &str {
     body["errors"][0]["extensions"]["field"]
         .as_str()
         .unwrap_or("<none>")
+}
+
+/// Tell the person running the tests that something was skipped. Written straight to
+/// stderr so the test harness does not swallow it.
+pub fn say_skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {what}");
 }
 
 /// The shared open data, when this checkout has it beside it.

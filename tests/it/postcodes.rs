@@ -16,7 +16,7 @@ LS1  9ZZ,LS1  9ZZ,LS1 9ZZ,199801,,E99999999,E08000035,,99.999999,0.000000,,
 #[tokio::test]
 async fn onspd_layout_skips_terminated_and_gridless_and_looks_up_in_any_spelling() {
     let app = TestApp::spawn().await;
-    let summary = signpost::import::postcodes::import(&app.db, ONSPD.as_bytes(), None)
+    let summary = signpost::import::postcodes::import(&app.db, ONSPD.as_bytes())
         .await
         .unwrap();
     assert_eq!(summary.imported, 2);
@@ -49,10 +49,9 @@ async fn onspd_layout_skips_terminated_and_gridless_and_looks_up_in_any_spelling
 #[tokio::test]
 async fn a_file_without_the_needed_columns_is_refused_by_name() {
     let app = TestApp::spawn().await;
-    let err =
-        signpost::import::postcodes::import(&app.db, "code,x,y\nM1 1AA,1,2\n".as_bytes(), None)
-            .await
-            .unwrap_err();
+    let err = signpost::import::postcodes::import(&app.db, "code,x,y\nM1 1AA,1,2\n".as_bytes())
+        .await
+        .unwrap_err();
     assert!(
         err.detail().contains("pcds or postcode"),
         "{}",

@@ -337,3 +337,22 @@ async fn search_exists_and_checks_its_input() {
         .await;
     assert!(ok["data"]["search"]["edges"].is_array(), "{ok}");
 }
+
+#[tokio::test]
+async fn relations_under_a_list_are_batched_so_queries_stay_flat_as_pages_grow() {
+    let app = app_with_services(40).await;
+    let query = "query($first: Int) { services(first: $first) { edges { node {
+        organization { name } locations { postcode addresses { city } accessibility } taxonomyTerms { code parent { code } }
+        eligibility { rules { value } } capacity { status } costOptions { amountPence } schedules { days }
+        languages { code } serviceAreas { name } accessibility } } } }";
+    let mut counts = Vec::new();
+    for first in [2, 40] {
+        let before = app.query_count();
+        app.data(query, json!({ "first": first })).await;
+        counts.push(app.query_count() - before);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "queries for 2 and 40 services: {counts:?}"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod capacity;
 pub mod codes;
+pub mod eligibility;
 pub mod freshness;
 pub mod listings;
 pub mod paging;

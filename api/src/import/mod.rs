@@ -27,6 +27,17 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// A progress bar over the bytes of a file being read.
+pub fn progress_bytes(len: u64) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
 /// The authority a bulk load is owned by, created on first use.
 pub async fn ensure_authority(
     db: &impl ConnectionTrait,

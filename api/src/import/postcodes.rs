@@ -79,24 +79,18 @@ impl Layout {
 }
 
 /// Read and load a postcode CSV from any reader.
-pub async fn import(
-    db: &impl ConnectionTrait,
-    input: impl Read,
-    total_hint: Option<u64>,
-) -> AppResult<PostcodeSummary> {
+pub async fn import(db: &impl ConnectionTrait, input: impl Read) -> AppResult<PostcodeSummary> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader
         .headers()
         .map_err(|e| AppError::bad_input("file", format!("not CSV: {e}")))?
         .clone();
     let layout = Layout::detect(&headers)?;
-    let bar = super::progress(total_hint.unwrap_or(0), "postcodes");
     let mut summary = PostcodeSummary::default();
     let mut batch = Vec::with_capacity(BATCH);
     for (line, record) in reader.records().enumerate() {
         let record =
             record.map_err(|e| AppError::bad_input(format!("line {}", line + 2), e.to_string()))?;
-        bar.inc(1);
         let field = |i: Option<usize>| {
             i.and_then(|i| record.get(i))
                 .map(str::trim)
@@ -135,7 +129,6 @@ pub async fn import(
         }
     }
     summary.imported += write(db, batch).await?;
-    bar.finish_and_clear();
     Ok(summary)
 }
 

@@ -134,17 +134,19 @@ pub async fn write(
         return refuse(path, format!("unknown taxonomy term {id}"));
     }
 
-    for location in &bundle.locations {
-        if let Some(old) = location::Entity::find_by_id(location.id.clone())
-            .one(db)
-            .await?
-            && old.authority_id != authority_id
-        {
-            return refuse(
-                "service_at_locations",
-                format!("location {} belongs to another authority", old.id),
-            );
-        }
+    let wanted: Vec<String> = bundle.locations.iter().map(|l| l.id.clone()).collect();
+    let known_locations = location::Entity::find()
+        .filter(location::Column::Id.is_in(wanted))
+        .all(db)
+        .await?;
+    if let Some(old) = known_locations
+        .iter()
+        .find(|l| l.authority_id != authority_id)
+    {
+        return refuse(
+            "service_at_locations",
+            format!("location {} belongs to another authority", old.id),
+        );
     }
 
     let mut row = bundle.service;
@@ -159,68 +161,16 @@ pub async fn write(
     let after = serde_json::to_value(&row).ok();
     upsert::<service::Entity>(db, vec![row], &[]).await?;
 
-    // Replace the service's parts. Schedules hang off its service_at_locations too.
-    let old_sals: Vec<String> = service_at_location::Entity::find()
-        .filter(service_at_location::Column::ServiceId.eq(&service_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    schedule::Entity::delete_many()
-        .filter(
-            schedule::Column::ServiceId
-                .eq(&service_id)
-                .or(schedule::Column::ServiceAtLocationId.is_in(old_sals)),
-        )
-        .exec(db)
-        .await?;
-    service_at_location::Entity::delete_many()
-        .filter(service_at_location::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    cost_option::Entity::delete_many()
-        .filter(cost_option::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    service_area::Entity::delete_many()
-        .filter(service_area::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    language::Entity::delete_many()
-        .filter(language::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    eligibility::Entity::delete_many()
-        .filter(eligibility::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    service_taxonomy::Entity::delete_many()
-        .filter(service_taxonomy::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    let old_capacities = capacity::Entity::find()
-        .filter(capacity::Column::ServiceId.eq(&service_id))
-        .all(db)
-        .await?;
-    capacity::Entity::delete_many()
-        .filter(capacity::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
+    // A record seen before has its parts replaced; a new one has none to clear.
+    let old_capacities = match &existing {
+        Some(_) => clear_service_parts(db, &service_id).await?,
+        None => Vec::new(),
+    };
 
-    let location_ids: Vec<String> = bundle.locations.iter().map(|l| l.id.clone()).collect();
-    address::Entity::delete_many()
-        .filter(address::Column::LocationId.is_in(location_ids.clone()))
-        .exec(db)
-        .await?;
-    accessibility::Entity::delete_many()
-        .filter(accessibility::Column::LocationId.is_in(location_ids.clone()))
-        .exec(db)
-        .await?;
-    language::Entity::delete_many()
-        .filter(language::Column::LocationId.is_in(location_ids))
-        .exec(db)
-        .await?;
+    let location_ids: Vec<String> = known_locations.into_iter().map(|l| l.id).collect();
+    if !location_ids.is_empty() {
+        clear_location_parts(db, location_ids).await?;
+    }
     upsert::<location::Entity>(db, bundle.locations, &[]).await?;
     upsert::<address::Entity>(db, bundle.addresses, &[]).await?;
     upsert::<accessibility::Entity>(db, bundle.accessibility, &[]).await?;
@@ -302,4 +252,83 @@ pub async fn write(
     .exec_without_returning(db)
     .await?;
     Ok(Outcome::Written)
+}
+
+/// Remove a service's parts before they are written anew; returns its old capacities
+/// (to record only real capacity changes). Schedules hang off its
+/// service_at_locations too.
+async fn clear_service_parts(
+    db: &impl ConnectionTrait,
+    service_id: &str,
+) -> Result<Vec<capacity::Model>, DbErr> {
+    let service_id = service_id.to_string();
+    let old_sals: Vec<String> = service_at_location::Entity::find()
+        .filter(service_at_location::Column::ServiceId.eq(&service_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    schedule::Entity::delete_many()
+        .filter(
+            schedule::Column::ServiceId
+                .eq(&service_id)
+                .or(schedule::Column::ServiceAtLocationId.is_in(old_sals)),
+        )
+        .exec(db)
+        .await?;
+    service_at_location::Entity::delete_many()
+        .filter(service_at_location::Column::ServiceId.eq(&service_id))
+        .exec(db)
+        .await?;
+    cost_option::Entity::delete_many()
+        .filter(cost_option::Column::ServiceId.eq(&service_id))
+        .exec(db)
+        .await?;
+    service_area::Entity::delete_many()
+        .filter(service_area::Column::ServiceId.eq(&service_id))
+        .exec(db)
+        .await?;
+    language::Entity::delete_many()
+        .filter(language::Column::ServiceId.eq(&service_id))
+        .exec(db)
+        .await?;
+    eligibility::Entity::delete_many()
+        .filter(eligibility::Column::ServiceId.eq(&service_id))
+        .exec(db)
+        .await?;
+    service_taxonomy::Entity::delete_many()
+        .filter(service_taxonomy::Column::ServiceId.eq(&service_id))
+        .exec(db)
+        .await?;
+    let old_capacities = capacity::Entity::find()
+        .filter(capacity::Column::ServiceId.eq(&service_id))
+        .all(db)
+        .await?;
+    capacity::Entity::delete_many()
+        .filter(capacity::Column::ServiceId.eq(&service_id))
+        .exec(db)
+        .await?;
+
+    Ok(old_capacities)
+}
+
+/// Remove the parts of locations that are about to be written anew.
+async fn clear_location_parts(
+    db: &impl ConnectionTrait,
+    location_ids: Vec<String>,
+) -> Result<(), DbErr> {
+    address::Entity::delete_many()
+        .filter(address::Column::LocationId.is_in(location_ids.clone()))
+        .exec(db)
+        .await?;
+    accessibility::Entity::delete_many()
+        .filter(accessibility::Column::LocationId.is_in(location_ids.clone()))
+        .exec(db)
+        .await?;
+    language::Entity::delete_many()
+        .filter(language::Column::LocationId.is_in(location_ids))
+        .exec(db)
+        .await?;
+    Ok(())
 }

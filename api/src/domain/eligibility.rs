@@ -1,0 +1,805 @@
+//! Fit: how well one service suits one person, criterion by criterion. Pure: no
+//! database, no clock but the one passed in. Each criterion the person spoke to gives
+//! one reason, MET, NOT_MET or UNKNOWN, with a sentence a link worker can read aloud.
+//! A listing silent on a criterion gives UNKNOWN, which never excludes; restricted-to
+//! rules exclude (NOT_MET) while suitable-for rules only rank.
+
+use chrono::NaiveDate;
+
+use super::codes::{AccessibilityFeature, DayOfWeek, DeliveryMode, ReferralRoute};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Criterion {
+    Age,
+    Gender,
+    Circumstances,
+    Language,
+    Access,
+    Cost,
+    Availability,
+    DeliveryMode,
+    ReferralRoute,
+    Residency,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Met,
+    Unknown,
+    NotMet,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reason {
+    pub criterion: Criterion,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+/// A time window on a day, in minutes after midnight.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    pub day: DayOfWeek,
+    pub from: u16,
+    pub to: u16,
+}
+
+/// The person, as far as the link worker said. `None` means "not said": not assessed.
+#[derive(Clone, Debug, Default)]
+pub struct Person {
+    pub age: Option<f64>,
+    pub gender: Option<String>,
+    pub circumstances: Option<Vec<String>>,
+    pub languages: Option<Vec<String>>,
+    pub access_needs: Option<Vec<AccessibilityFeature>>,
+    pub max_cost_pence: Option<i64>,
+    pub availability: Option<Vec<Window>>,
+    pub delivery_modes: Option<Vec<DeliveryMode>>,
+    pub referral_route: Option<ReferralRoute>,
+}
+
+/// A weekly session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub days: Vec<DayOfWeek>,
+    pub opens: Option<u16>,
+    pub closes: Option<u16>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+}
+
+/// A price: pence (None when only described) and the circumstances that qualify for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Price {
+    pub pence: Option<i64>,
+    pub concessions: Vec<String>,
+}
+
+/// What a listing says about who it is for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Listing {
+    pub minimum_age: Option<f64>,
+    pub maximum_age: Option<f64>,
+    pub genders_restricted: Vec<String>,
+    pub genders_suitable: Vec<String>,
+    pub circumstances_restricted: Vec<String>,
+    pub circumstances_suitable: Vec<String>,
+    pub languages: Vec<String>,
+    pub access: Vec<AccessibilityFeature>,
+    pub prices: Vec<Price>,
+    pub sessions: Vec<Session>,
+    pub delivery_modes: Vec<DeliveryMode>,
+    pub referral_routes: Vec<ReferralRoute>,
+}
+
+/// The verdict: `suitable` is false exactly when some reason is NOT_MET.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fit {
+    pub suitable: bool,
+    pub reasons: Vec<Reason>,
+}
+
+impl Fit {
+    pub fn from_reasons(reasons: Vec<Reason>) -> Self {
+        let suitable = reasons.iter().all(|r| r.outcome != Outcome::NotMet);
+        Self { suitable, reasons }
+    }
+
+    pub fn unknowns(&self) -> usize {
+        self.reasons
+            .iter()
+            .filter(|r| r.outcome == Outcome::Unknown)
+            .count()
+    }
+}
+
+/// Build a reason; the sentence is only written when asked for (`explain`), because
+/// search assesses thousands of candidates but shows only a page of them.
+fn reason<D: Into<String>>(
+    criterion: Criterion,
+    outcome: Outcome,
+    explain: bool,
+    detail: impl FnOnce() -> D,
+) -> Reason {
+    Reason {
+        criterion,
+        outcome,
+        detail: if explain {
+            detail().into()
+        } else {
+            String::new()
+        },
+    }
+}
+
+fn years(age: f64) -> String {
+    if age.fract() == 0.0 {
+        format!("{age:.0}")
+    } else {
+        format!("{age:.1}")
+    }
+}
+
+pub fn clock(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+fn day_name(day: DayOfWeek) -> &'static str {
+    match day {
+        DayOfWeek::Monday => "Mondays",
+        DayOfWeek::Tuesday => "Tuesdays",
+        DayOfWeek::Wednesday => "Wednesdays",
+        DayOfWeek::Thursday => "Thursdays",
+        DayOfWeek::Friday => "Fridays",
+        DayOfWeek::Saturday => "Saturdays",
+        DayOfWeek::Sunday => "Sundays",
+    }
+}
+
+fn label(code: &str) -> String {
+    code.replace(['-', '_'], " ").to_lowercase()
+}
+
+fn pounds(pence: i64) -> String {
+    if pence == 0 {
+        "free".to_string()
+    } else {
+        format!("£{}.{:02}", pence / 100, pence % 100)
+    }
+}
+
+fn contains(list: &[String], value: &str) -> bool {
+    list.iter().any(|v| v.eq_ignore_ascii_case(value))
+}
+
+fn age(person: f64, listing: &Listing, x: bool) -> Reason {
+    let range = match (listing.minimum_age, listing.maximum_age) {
+        (None, None) => {
+            return reason(
+                Criterion::Age,
+                Outcome::Unknown,
+                x,
+                || "No age range listed",
+            );
+        }
+        (Some(min), None) => format!("For ages {}+", years(min)),
+        (None, Some(max)) => format!("For ages up to {}", years(max)),
+        (Some(min), Some(max)) => format!("For ages {}–{}", years(min), years(max)),
+    };
+    let inside = listing.minimum_age.is_none_or(|min| person >= min)
+        && listing.maximum_age.is_none_or(|max| person <= max);
+    let outcome = if inside {
+        Outcome::Met
+    } else {
+        Outcome::NotMet
+    };
+    reason(Criterion::Age, outcome, x, || {
+        format!("{range}; you said {}", years(person))
+    })
+}
+
+fn gender(person: &str, listing: &Listing, x: bool) -> Reason {
+    if !listing.genders_restricted.is_empty() {
+        let who = listing
+            .genders_restricted
+            .iter()
+            .map(|g| label(g))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let outcome = if contains(&listing.genders_restricted, person) {
+            Outcome::Met
+        } else {
+            Outcome::NotMet
+        };
+        return reason(Criterion::Gender, outcome, x, || {
+            format!("Only for {who}; you said {}", label(person))
+        });
+    }
+    if !listing.genders_suitable.is_empty() {
+        let who = listing
+            .genders_suitable
+            .iter()
+            .map(|g| label(g))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let outcome = if contains(&listing.genders_suitable, person) {
+            Outcome::Met
+        } else {
+            Outcome::Unknown
+        };
+        return reason(Criterion::Gender, outcome, x, || {
+            format!("Aimed at {who}; open to others")
+        });
+    }
+    reason(
+        Criterion::Gender,
+        Outcome::Unknown,
+        x,
+        || "No gender rules listed",
+    )
+}
+
+fn circumstances(person: &[String], listing: &Listing, x: bool) -> Reason {
+    if !listing.circumstances_restricted.is_empty() {
+        let who = listing
+            .circumstances_restricted
+            .iter()
+            .map(|c| label(c))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        return match person
+            .iter()
+            .find(|c| contains(&listing.circumstances_restricted, c))
+        {
+            Some(c) => reason(Criterion::Circumstances, Outcome::Met, x, || {
+                format!("Only for {who}; you said {}", label(c))
+            }),
+            None => reason(Criterion::Circumstances, Outcome::NotMet, x, || {
+                format!("Only for {who}")
+            }),
+        };
+    }
+    if !listing.circumstances_suitable.is_empty() {
+        let who = listing
+            .circumstances_suitable
+            .iter()
+            .map(|c| label(c))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        return match person
+            .iter()
+            .find(|c| contains(&listing.circumstances_suitable, c))
+        {
+            Some(c) => reason(Criterion::Circumstances, Outcome::Met, x, || {
+                format!("Aimed at {who}; you said {}", label(c))
+            }),
+            None => reason(Criterion::Circumstances, Outcome::Unknown, x, || {
+                format!("Aimed at {who}; open to others")
+            }),
+        };
+    }
+    reason(
+        Criterion::Circumstances,
+        Outcome::Unknown,
+        x,
+        || "No circumstances listed",
+    )
+}
+
+fn languages(person: &[String], listing: &Listing, x: bool) -> Reason {
+    if listing.languages.is_empty() {
+        return reason(
+            Criterion::Language,
+            Outcome::Unknown,
+            x,
+            || "No languages listed",
+        );
+    }
+    let offered = listing.languages.join(", ");
+    match person.iter().find(|l| contains(&listing.languages, l)) {
+        Some(l) => reason(Criterion::Language, Outcome::Met, x, || {
+            format!("In {l} (offers {offered})")
+        }),
+        None => reason(Criterion::Language, Outcome::NotMet, x, || {
+            format!("Offered in {offered} only")
+        }),
+    }
+}
+
+fn access(needs: &[AccessibilityFeature], listing: &Listing, x: bool) -> Reason {
+    let missing: Vec<&str> = needs
+        .iter()
+        .filter(|n| !listing.access.contains(n))
+        .map(|n| n.code())
+        .collect();
+    if missing.is_empty() {
+        let met = needs
+            .iter()
+            .map(|n| label(n.code()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return reason(Criterion::Access, Outcome::Met, x, || format!("Has {met}"));
+    }
+    // A feature not listed is not proof it is absent: ask, don't exclude.
+    let missing = missing
+        .iter()
+        .map(|m| label(m))
+        .collect::<Vec<_>>()
+        .join(", ");
+    reason(Criterion::Access, Outcome::Unknown, x, || {
+        format!("Not listed: {missing}")
+    })
+}
+
+fn cost(max: i64, circumstances: &[String], listing: &Listing, x: bool) -> Reason {
+    let cheapest = listing
+        .prices
+        .iter()
+        .filter(|p| {
+            p.concessions.is_empty() || p.concessions.iter().any(|c| contains(circumstances, c))
+        })
+        .filter_map(|p| p.pence)
+        .min();
+    match cheapest {
+        None => reason(Criterion::Cost, Outcome::Unknown, x, || "No price listed"),
+        Some(pence) if pence <= max => reason(Criterion::Cost, Outcome::Met, x, || {
+            format!("Costs {}; you can pay up to {}", pounds(pence), pounds(max))
+        }),
+        Some(pence) => reason(Criterion::Cost, Outcome::NotMet, x, || {
+            format!("Costs {}; you can pay up to {}", pounds(pence), pounds(max))
+        }),
+    }
+}
+
+fn describe_session(session: &Session) -> String {
+    let days = session
+        .days
+        .iter()
+        .map(|d| day_name(*d))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    match (session.opens, session.closes) {
+        (Some(o), Some(c)) => format!("{days} {}–{}", clock(o), clock(c)),
+        (Some(o), None) => format!("{days} from {}", clock(o)),
+        _ => days,
+    }
+}
+
+fn describe_window(w: &Window) -> String {
+    if w.from == 0 && w.to >= 24 * 60 {
+        day_name(w.day).to_string()
+    } else {
+        format!(
+            "{} {}–{}",
+            day_name(w.day),
+            clock(w.from),
+            clock(w.to.min(24 * 60))
+        )
+    }
+}
+
+fn availability(windows: &[Window], listing: &Listing, today: NaiveDate, x: bool) -> Reason {
+    let current: Vec<&Session> = listing
+        .sessions
+        .iter()
+        .filter(|s| {
+            s.valid_from.is_none_or(|f| f <= today) && s.valid_to.is_none_or(|t| t >= today)
+        })
+        .filter(|s| !s.days.is_empty())
+        .collect();
+    if current.is_empty() {
+        return reason(
+            Criterion::Availability,
+            Outcome::Unknown,
+            x,
+            || "No opening times listed",
+        );
+    }
+    let you = windows
+        .iter()
+        .map(describe_window)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let fits = |s: &Session, w: &Window| {
+        s.days.contains(&w.day)
+            && s.opens.is_none_or(|o| o >= w.from)
+            && s.closes.or(s.opens).is_none_or(|c| c <= w.to)
+    };
+    for session in &current {
+        if windows.iter().any(|w| fits(session, w)) {
+            return reason(Criterion::Availability, Outcome::Met, x, || {
+                format!("Open {}; you said {you}", describe_session(session))
+            });
+        }
+    }
+    let open = current
+        .iter()
+        .map(|s| describe_session(s))
+        .collect::<Vec<_>>()
+        .join(", ");
+    reason(Criterion::Availability, Outcome::NotMet, x, || {
+        format!("Open {open}; you said {you}")
+    })
+}
+
+fn delivery(person: &[DeliveryMode], listing: &Listing, x: bool) -> Reason {
+    if listing.delivery_modes.is_empty() {
+        return reason(
+            Criterion::DeliveryMode,
+            Outcome::Unknown,
+            x,
+            || "How it is delivered is not listed",
+        );
+    }
+    let offered = listing
+        .delivery_modes
+        .iter()
+        .map(|m| label(m.code()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match person.iter().find(|m| listing.delivery_modes.contains(m)) {
+        Some(m) => reason(Criterion::DeliveryMode, Outcome::Met, x, || {
+            format!("Offered {}", label(m.code()))
+        }),
+        None => reason(Criterion::DeliveryMode, Outcome::NotMet, x, || {
+            format!("Offered {offered} only")
+        }),
+    }
+}
+
+fn referral(route: ReferralRoute, listing: &Listing, x: bool) -> Reason {
+    if listing.referral_routes.is_empty() {
+        return reason(
+            Criterion::ReferralRoute,
+            Outcome::Unknown,
+            x,
+            || "Referral routes not listed",
+        );
+    }
+    let accepted = listing
+        .referral_routes
+        .iter()
+        .map(|r| label(r.code()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let outcome = if listing.referral_routes.contains(&route) {
+        Outcome::Met
+    } else {
+        Outcome::NotMet
+    };
+    reason(Criterion::ReferralRoute, outcome, x, || {
+        format!("Accepts referrals: {accepted}")
+    })
+}
+
+/// Assess a listing for a person on `today`, with sentences.
+pub fn assess(person: &Person, listing: &Listing, today: NaiveDate) -> Vec<Reason> {
+    assess_with(person, listing, today, true)
+}
+
+/// Assess a listing; with `explain` false the details are left empty (for ranking).
+pub fn assess_with(person: &Person, listing: &Listing, today: NaiveDate, x: bool) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    if let Some(a) = person.age {
+        reasons.push(age(a, listing, x));
+    }
+    if let Some(g) = &person.gender {
+        reasons.push(gender(g, listing, x));
+    }
+    if let Some(c) = &person.circumstances {
+        reasons.push(circumstances(c, listing, x));
+    }
+    if let Some(l) = person.languages.as_deref().filter(|l| !l.is_empty()) {
+        reasons.push(languages(l, listing, x));
+    }
+    if let Some(needs) = person.access_needs.as_deref().filter(|n| !n.is_empty()) {
+        reasons.push(access(needs, listing, x));
+    }
+    if let Some(max) = person.max_cost_pence {
+        reasons.push(cost(
+            max,
+            person.circumstances.as_deref().unwrap_or_default(),
+            listing,
+            x,
+        ));
+    }
+    if let Some(windows) = person.availability.as_deref().filter(|w| !w.is_empty()) {
+        reasons.push(availability(windows, listing, today, x));
+    }
+    if let Some(modes) = person.delivery_modes.as_deref().filter(|m| !m.is_empty()) {
+        reasons.push(delivery(modes, listing, x));
+    }
+    if let Some(route) = person.referral_route {
+        reasons.push(referral(route, listing, x));
+    }
+    reasons
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default()
+    }
+
+    fn only(person: Person, listing: &Listing) -> Reason {
+        let mut reasons = assess(&person, listing, today());
+        assert_eq!(reasons.len(), 1, "{reasons:?}");
+        reasons.remove(0)
+    }
+
+    fn outcome(person: Person, listing: &Listing) -> Outcome {
+        only(person, listing).outcome
+    }
+
+    #[test]
+    fn a_person_who_says_nothing_gets_no_reasons_and_fits() {
+        let fit = Fit::from_reasons(assess(&Person::default(), &Listing::default(), today()));
+        assert!(fit.suitable);
+        assert!(fit.reasons.is_empty());
+    }
+
+    #[test]
+    fn age_is_met_inside_the_range_not_met_outside_and_unknown_when_silent() {
+        let listing = Listing {
+            minimum_age: Some(65.0),
+            maximum_age: Some(100.0),
+            ..Listing::default()
+        };
+        let at = |age| Person {
+            age: Some(age),
+            ..Person::default()
+        };
+        assert_eq!(outcome(at(70.0), &listing), Outcome::Met);
+        assert_eq!(outcome(at(64.5), &listing), Outcome::NotMet);
+        assert_eq!(
+            outcome(at(65.0), &listing),
+            Outcome::Met,
+            "bounds are inclusive"
+        );
+        assert_eq!(outcome(at(30.0), &Listing::default()), Outcome::Unknown);
+        assert_eq!(
+            only(at(70.0), &listing).detail,
+            "For ages 65–100; you said 70"
+        );
+    }
+
+    #[test]
+    fn gender_restrictions_exclude_while_suitability_only_ranks() {
+        let women_only = Listing {
+            genders_restricted: vec!["female".into()],
+            ..Listing::default()
+        };
+        let aimed_at_men = Listing {
+            genders_suitable: vec!["male".into()],
+            ..Listing::default()
+        };
+        let said = |g: &str| Person {
+            gender: Some(g.into()),
+            ..Person::default()
+        };
+        assert_eq!(outcome(said("Female"), &women_only), Outcome::Met);
+        assert_eq!(outcome(said("male"), &women_only), Outcome::NotMet);
+        assert_eq!(outcome(said("female"), &aimed_at_men), Outcome::Unknown);
+        assert_eq!(outcome(said("male"), &aimed_at_men), Outcome::Met);
+        assert_eq!(outcome(said("male"), &Listing::default()), Outcome::Unknown);
+    }
+
+    #[test]
+    fn circumstances_restricted_to_carers_exclude_non_carers() {
+        let carers = Listing {
+            circumstances_restricted: vec!["carer".into()],
+            ..Listing::default()
+        };
+        let veterans_welcome = Listing {
+            circumstances_suitable: vec!["veteran".into()],
+            ..Listing::default()
+        };
+        let has = |c: &[&str]| Person {
+            circumstances: Some(c.iter().map(|s| s.to_string()).collect()),
+            ..Person::default()
+        };
+        assert_eq!(outcome(has(&["carer"]), &carers), Outcome::Met);
+        assert_eq!(outcome(has(&[]), &carers), Outcome::NotMet);
+        assert_eq!(
+            outcome(has(&["bereaved"]), &veterans_welcome),
+            Outcome::Unknown
+        );
+        assert_eq!(outcome(has(&["veteran"]), &veterans_welcome), Outcome::Met);
+        assert_eq!(
+            outcome(has(&["carer"]), &Listing::default()),
+            Outcome::Unknown
+        );
+    }
+
+    #[test]
+    fn language_is_met_when_any_spoken_language_is_offered() {
+        let listing = Listing {
+            languages: vec!["en".into(), "ur".into()],
+            ..Listing::default()
+        };
+        let speaks = |l: &[&str]| Person {
+            languages: Some(l.iter().map(|s| s.to_string()).collect()),
+            ..Person::default()
+        };
+        assert_eq!(outcome(speaks(&["pl", "UR"]), &listing), Outcome::Met);
+        assert_eq!(outcome(speaks(&["pl"]), &listing), Outcome::NotMet);
+        assert_eq!(
+            outcome(speaks(&["pl"]), &Listing::default()),
+            Outcome::Unknown
+        );
+    }
+
+    #[test]
+    fn access_needs_are_met_when_listed_and_unknown_otherwise() {
+        let listing = Listing {
+            access: vec![AccessibilityFeature::StepFree],
+            ..Listing::default()
+        };
+        let needs = |n: &[AccessibilityFeature]| Person {
+            access_needs: Some(n.to_vec()),
+            ..Person::default()
+        };
+        assert_eq!(
+            outcome(needs(&[AccessibilityFeature::StepFree]), &listing),
+            Outcome::Met
+        );
+        assert_eq!(
+            outcome(
+                needs(&[
+                    AccessibilityFeature::StepFree,
+                    AccessibilityFeature::HearingLoop
+                ]),
+                &listing
+            ),
+            Outcome::Unknown
+        );
+    }
+
+    #[test]
+    fn cost_counts_free_as_zero_and_concessions_for_the_persons_circumstances() {
+        let listing = Listing {
+            prices: vec![
+                Price {
+                    pence: Some(500),
+                    concessions: vec![],
+                },
+                Price {
+                    pence: Some(100),
+                    concessions: vec!["carer".into()],
+                },
+            ],
+            ..Listing::default()
+        };
+        let person = |max, c: &[&str]| Person {
+            max_cost_pence: Some(max),
+            circumstances: Some(c.iter().map(|s| s.to_string()).collect()),
+            ..Person::default()
+        };
+        let cost_of = |p: Person, l: &Listing| {
+            assess(&p, l, today())
+                .into_iter()
+                .find(|r| r.criterion == Criterion::Cost)
+                .map(|r| r.outcome)
+        };
+        assert_eq!(cost_of(person(200, &[]), &listing), Some(Outcome::NotMet));
+        assert_eq!(
+            cost_of(person(200, &["carer"]), &listing),
+            Some(Outcome::Met),
+            "the concession counts"
+        );
+        assert_eq!(cost_of(person(500, &[]), &listing), Some(Outcome::Met));
+        let free = Listing {
+            prices: vec![Price {
+                pence: Some(0),
+                concessions: vec![],
+            }],
+            ..Listing::default()
+        };
+        assert_eq!(cost_of(person(0, &[]), &free), Some(Outcome::Met));
+        assert_eq!(
+            cost_of(person(0, &[]), &Listing::default()),
+            Some(Outcome::Unknown)
+        );
+    }
+
+    #[test]
+    fn availability_matches_sessions_inside_the_persons_windows() {
+        let listing = Listing {
+            sessions: vec![Session {
+                days: vec![DayOfWeek::Tuesday],
+                opens: Some(600),
+                closes: Some(720),
+                valid_from: None,
+                valid_to: None,
+            }],
+            ..Listing::default()
+        };
+        let free = |day, from, to| Person {
+            availability: Some(vec![Window { day, from, to }]),
+            ..Person::default()
+        };
+        let mornings = only(free(DayOfWeek::Tuesday, 0, 720), &listing);
+        assert_eq!(mornings.outcome, Outcome::Met);
+        assert_eq!(
+            mornings.detail,
+            "Open Tuesdays 10:00–12:00; you said Tuesdays 00:00–12:00"
+        );
+        assert_eq!(
+            outcome(free(DayOfWeek::Tuesday, 780, 1440), &listing),
+            Outcome::NotMet
+        );
+        assert_eq!(
+            outcome(free(DayOfWeek::Monday, 0, 1440), &listing),
+            Outcome::NotMet
+        );
+        assert_eq!(
+            outcome(free(DayOfWeek::Monday, 0, 1440), &Listing::default()),
+            Outcome::Unknown
+        );
+        let expired = Listing {
+            sessions: vec![Session {
+                valid_to: NaiveDate::from_ymd_opt(2020, 1, 1),
+                ..listing.sessions[0].clone()
+            }],
+            ..Listing::default()
+        };
+        assert_eq!(
+            outcome(free(DayOfWeek::Tuesday, 0, 1440), &expired),
+            Outcome::Unknown,
+            "past sessions do not count"
+        );
+    }
+
+    #[test]
+    fn delivery_mode_and_referral_route_each_have_three_outcomes() {
+        let listing = Listing {
+            delivery_modes: vec![DeliveryMode::Telephone],
+            referral_routes: vec![ReferralRoute::Gp],
+            ..Listing::default()
+        };
+        let by = |m| Person {
+            delivery_modes: Some(vec![m]),
+            ..Person::default()
+        };
+        assert_eq!(outcome(by(DeliveryMode::Telephone), &listing), Outcome::Met);
+        assert_eq!(
+            outcome(by(DeliveryMode::InPerson), &listing),
+            Outcome::NotMet
+        );
+        assert_eq!(
+            outcome(by(DeliveryMode::InPerson), &Listing::default()),
+            Outcome::Unknown
+        );
+        let via = |r| Person {
+            referral_route: Some(r),
+            ..Person::default()
+        };
+        assert_eq!(outcome(via(ReferralRoute::Gp), &listing), Outcome::Met);
+        assert_eq!(
+            outcome(via(ReferralRoute::SelfReferral), &listing),
+            Outcome::NotMet
+        );
+        assert_eq!(
+            outcome(via(ReferralRoute::Gp), &Listing::default()),
+            Outcome::Unknown
+        );
+    }
+
+    #[test]
+    fn unsuitable_exactly_when_a_reason_is_not_met() {
+        let listing = Listing {
+            minimum_age: Some(65.0),
+            ..Listing::default()
+        };
+        let person = Person {
+            age: Some(30.0),
+            gender: Some("male".into()),
+            ..Person::default()
+        };
+        let fit = Fit::from_reasons(assess(&person, &listing, today()));
+        assert!(!fit.suitable);
+        assert_eq!(fit.unknowns(), 1);
+    }
+}
