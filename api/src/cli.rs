@@ -133,10 +133,22 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
         let loaded = demo::load(&conn).await?;
         println!("{loaded}");
     }
-    let schema = graphql::build_schema(SchemaOptions {
+    let started = std::time::Instant::now();
+    let options = SchemaOptions {
         policy: (&args.policy).into(),
         introspection: args.introspection,
-    });
+    };
+    let state = AppState::prepare(conn, options).await?;
+    println!(
+        "search index: {} services in {:.1}s",
+        state.search.read().len(),
+        started.elapsed().as_secs_f64()
+    );
+    // Other processes (imports, replicas) write too: follow the database.
+    state
+        .search
+        .clone()
+        .follow(state.db.clone(), std::time::Duration::from_secs(2));
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -146,7 +158,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
             std::future::pending::<()>().await;
         }
     };
-    server::serve(listener, AppState { db: conn, schema }, shutdown)
+    server::serve(listener, state, shutdown)
         .await
         .map_err(|e| Failure(format!("server stopped: {e}")))?;
     Ok(ExitCode::SUCCESS)

@@ -10,12 +10,13 @@ use std::sync::{Arc, OnceLock};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
-use signpost::graphql::{SchemaOptions, build_schema};
+use signpost::graphql::SchemaOptions;
 use signpost::state::AppState;
 use tokio::net::TcpListener;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub state: AppState,
     /// SQL statements run so far through the server's connection.
     pub queries: Arc<AtomicUsize>,
     pub db: DatabaseConnection,
@@ -76,13 +77,11 @@ impl TestApp {
         signpost::db::migrate(&db).await.expect("migrate");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
-        let state = AppState {
-            db: db.clone(),
-            schema: build_schema(options),
-        };
+        let state = AppState::prepare(db.clone(), options).await.expect("state");
+        let served = state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
-            signpost::server::serve(listener, state, async {
+            signpost::server::serve(listener, served, async {
                 rx.await.ok();
             })
             .await
@@ -90,6 +89,7 @@ impl TestApp {
         });
         Self {
             addr,
+            state,
             queries,
             db,
             database_url,
@@ -127,7 +127,23 @@ impl TestApp {
         body["data"].clone()
     }
 
-    /// Import HSDS records through the library, owned by `authority`.
+    /// Let the search index catch up with the database (as the server's follower does
+    /// every few seconds), so a test never sleeps.
+    pub async fn sync_index(&self) {
+        self.state
+            .search
+            .sync(&self.db)
+            .await
+            .expect("sync search index");
+    }
+
+    /// Wait for queued search events to be written.
+    pub async fn flush_demand(&self) {
+        self.state.demand.flush().await;
+    }
+
+    /// Import HSDS records through the library, owned by `authority`, and let the
+    /// search index see them.
     pub async fn import_hsds(
         &self,
         records: Vec<Value>,
@@ -136,9 +152,11 @@ impl TestApp {
         let owner = signpost::import::ensure_authority(&self.db, authority, authority)
             .await
             .expect("authority");
-        signpost::import::hsds::import(&self.db, records, &owner)
+        let report = signpost::import::hsds::import(&self.db, records, &owner)
             .await
-            .expect("import")
+            .expect("import");
+        self.sync_index().await;
+        report
     }
 
     pub async fn count(&self, table: &str) -> i64 {

@@ -16,3 +16,4 @@ mod hsds_import;
 mod postcodes;
 mod read_api;
 mod schema_contract;
+mod search;

@@ -23,6 +23,30 @@ macro_rules! code_enum {
     };
 }
 
+/// Codes stored as a JSON array, parsed leniently (unknown codes are skipped).
+pub fn codes_in<T>(json: &serde_json::Value, parse: impl Fn(&str) -> Option<T>) -> Vec<T> {
+    json.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .filter_map(parse)
+        .collect()
+}
+
+/// Days of an RRULE `byday` ("MO,WE", "1MO,-1FR"), ordinals dropped.
+pub fn days_in(byday: Option<&str>) -> Vec<DayOfWeek> {
+    byday
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|d| {
+            DayOfWeek::from_code(
+                d.trim()
+                    .trim_start_matches(|c: char| c == '-' || c.is_ascii_digit()),
+            )
+        })
+        .collect()
+}
+
 fn normalise(text: &str) -> String {
     text.chars()
         .filter(|c| c.is_ascii_alphanumeric())

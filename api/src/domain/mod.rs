@@ -3,12 +3,14 @@
 
 pub mod capacity;
 pub mod codes;
+pub mod demand;
 pub mod eligibility;
 pub mod freshness;
 pub mod listings;
 pub mod paging;
 pub mod place;
 pub mod postcode;
+pub mod search;
 pub mod taxonomy;
 
 /// How listings are read; from configuration.

@@ -98,7 +98,7 @@ impl CostOption {
     }
     /// Circumstance term codes that qualify for this option as a concession.
     async fn concessions(&self) -> Vec<String> {
-        super::services::codes_of(&self.0.concessions, |c| Some(c.to_string()))
+        codes::codes_in(&self.0.concessions, |c| Some(c.to_string()))
     }
 }
 
@@ -111,17 +111,8 @@ impl Schedule {
         ID(self.0.id.clone())
     }
     async fn days(&self) -> Vec<DayOfWeek> {
-        self.0
-            .byday
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .filter_map(|d| {
-                codes::DayOfWeek::from_code(
-                    d.trim()
-                        .trim_start_matches(|c: char| c == '-' || c.is_ascii_digit()),
-                )
-            })
+        codes::days_in(self.0.byday.as_deref())
+            .into_iter()
             .map(Into::into)
             .collect()
     }

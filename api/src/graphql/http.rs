@@ -177,7 +177,7 @@ pub async fn get(
 }
 
 async fn execute(state: &AppState, request: async_graphql::Request, request_id: &str) -> Response {
-    let request = crate::graphql::request_data(request, &state.db);
+    let request = crate::graphql::request_data(request, state);
     let response = state.schema.execute(request).await;
     let mut body = match serde_json::to_value(&response) {
         Ok(body) => body,

@@ -70,6 +70,7 @@ macro_rules! children_loader {
 
 by_id_loader!(OrganizationById, organization);
 by_id_loader!(TermById, taxonomy_term);
+by_id_loader!(LocationById, location);
 children_loader!(CapacitiesOfService, capacity, ServiceId, service_id);
 children_loader!(CostOptionsOfService, cost_option, ServiceId, service_id);
 children_loader!(SchedulesOfService, schedule, ServiceId, service_id);

@@ -21,6 +21,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::domain::Policy;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 pub use loaders::DbLoader;
 use query::Query;
 
@@ -67,14 +68,19 @@ pub fn sdl() -> String {
     build_schema(SchemaOptions::default()).sdl()
 }
 
-/// Per-request data: the connection and a fresh loader cache.
-pub fn request_data(
-    request: async_graphql::Request,
-    db: &DatabaseConnection,
-) -> async_graphql::Request {
+/// Per-request data: the connection, the search index, the demand recorder and a
+/// fresh loader cache.
+pub fn request_data(request: async_graphql::Request, state: &AppState) -> async_graphql::Request {
     request
-        .data(db.clone())
-        .data(DataLoader::new(DbLoader { db: db.clone() }, tokio::spawn))
+        .data(state.db.clone())
+        .data(state.search.clone())
+        .data(state.demand.clone())
+        .data(DataLoader::new(
+            DbLoader {
+                db: state.db.clone(),
+            },
+            tokio::spawn,
+        ))
 }
 
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> AppResult<&'a DatabaseConnection> {

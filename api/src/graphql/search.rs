@@ -1,15 +1,24 @@
 //! `search`: the link worker's question, "what near my client is suitable for them,
 //! has space, and why?". Its contract types live here.
 
-use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use std::collections::HashMap;
 
-use super::db;
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use chrono::Utc;
+use entity::service;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
 use super::enums::{AccessibilityFeature, CapacityStatus, DayOfWeek, DeliveryMode, ReferralRoute};
+use super::loaders::LocationById;
 use super::places::Location;
 use super::services::Service;
+use super::{db, load};
+use crate::domain::demand::{DemandRecorder, SearchEvent};
+use crate::domain::eligibility::{self, Person, Window};
 use crate::domain::paging::Page;
 use crate::domain::place::{self, PlaceQuery};
+use crate::domain::search::{self, ReachKind, SearchHandle, SearchRequest};
 use crate::error::AppError;
 
 /// Default search radius in metres.
@@ -125,14 +134,134 @@ pub struct Fit {
 }
 
 /// A service found by `search`, with how it reaches the person and why it fits.
-#[derive(SimpleObject)]
 pub struct ServiceMatch {
-    pub service: Service,
-    /// Geodesic metres to the nearest location; null when reached by area or remotely.
-    pub distance_metres: Option<f64>,
-    pub reach: Reach,
-    pub nearest_location: Option<Location>,
-    pub fit: Fit,
+    service: Service,
+    distance_metres: Option<f64>,
+    reach: Reach,
+    nearest_location_id: Option<String>,
+    fit: Fit,
+}
+
+#[Object]
+impl ServiceMatch {
+    async fn service(&self) -> &Service {
+        &self.service
+    }
+    /// Geodesic metres (WGS84) to the nearest location in range; null when the
+    /// service reaches the place by its service area or remotely.
+    async fn distance_metres(&self) -> Option<f64> {
+        self.distance_metres
+    }
+    async fn reach(&self) -> Reach {
+        self.reach
+    }
+    /// The location `distanceMetres` is measured to.
+    async fn nearest_location(&self, ctx: &Context<'_>) -> Result<Option<Location>> {
+        let Some(id) = self.nearest_location_id.clone() else {
+            return Ok(None);
+        };
+        Ok(load(ctx, LocationById(id)).await?.map(Location))
+    }
+    async fn fit(&self) -> &Fit {
+        &self.fit
+    }
+}
+
+fn clock_minutes(text: &str, field: &str) -> Result<u16, AppError> {
+    let time = chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M")
+        .or_else(|_| chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M:%S"))
+        .map_err(|_| AppError::bad_input(field, format!("'{text}' is not a time (HH:MM)")))?;
+    Ok((chrono::Timelike::hour(&time) * 60 + chrono::Timelike::minute(&time)) as u16)
+}
+
+impl PersonInput {
+    /// Check the person and turn them into the domain's terms.
+    fn into_domain(self) -> Result<Person, AppError> {
+        if let Some(age) = self.age
+            && (!age.is_finite() || !(0.0..=130.0).contains(&age))
+        {
+            return Err(AppError::bad_input(
+                "input.person.age",
+                "must lie in 0..130",
+            ));
+        }
+        if self.max_cost_pence.is_some_and(|p| p < 0) {
+            return Err(AppError::bad_input(
+                "input.person.maxCostPence",
+                "must not be negative",
+            ));
+        }
+        let availability = match self.availability {
+            None => None,
+            Some(windows) => {
+                let mut out = Vec::new();
+                for (i, w) in windows.into_iter().enumerate() {
+                    let field = |part: &str| format!("input.person.availability[{i}].{part}");
+                    let from = w
+                        .from
+                        .as_deref()
+                        .map(|t| clock_minutes(t, &field("from")))
+                        .transpose()?
+                        .unwrap_or(0);
+                    let to =
+                        w.to.as_deref()
+                            .map(|t| clock_minutes(t, &field("to")))
+                            .transpose()?
+                            .unwrap_or(24 * 60);
+                    if to < from {
+                        return Err(AppError::bad_input(field("to"), "must not be before from"));
+                    }
+                    out.push(Window {
+                        day: w.day.into(),
+                        from,
+                        to,
+                    });
+                }
+                Some(out)
+            }
+        };
+        Ok(Person {
+            age: self.age,
+            gender: self.gender.map(|g| g.trim().to_lowercase()),
+            circumstances: self.circumstances,
+            languages: self
+                .languages
+                .map(|l| l.into_iter().map(|c| c.trim().to_lowercase()).collect()),
+            access_needs: self
+                .access_needs
+                .map(|n| n.into_iter().map(Into::into).collect()),
+            max_cost_pence: self.max_cost_pence.map(i64::from),
+            availability,
+            delivery_modes: self
+                .delivery_modes
+                .map(|m| m.into_iter().map(Into::into).collect()),
+            referral_route: self.referral_route.map(Into::into),
+        })
+    }
+}
+
+fn reason_out(r: eligibility::Reason) -> FitReason {
+    use eligibility::{Criterion as C, Outcome as O};
+    FitReason {
+        criterion: match r.criterion {
+            C::Age => FitCriterion::Age,
+            C::Gender => FitCriterion::Gender,
+            C::Circumstances => FitCriterion::Circumstances,
+            C::Language => FitCriterion::Language,
+            C::Access => FitCriterion::Access,
+            C::Cost => FitCriterion::Cost,
+            C::Availability => FitCriterion::Availability,
+            C::DeliveryMode => FitCriterion::DeliveryMode,
+            C::ReferralRoute => FitCriterion::ReferralRoute,
+            C::Residency => FitCriterion::Residency,
+        },
+        outcome: match r.outcome {
+            O::Met => FitOutcome::Met,
+            O::NotMet => FitOutcome::NotMet,
+            O::Unknown => FitOutcome::Unknown,
+        },
+        detail: r.detail,
+    }
 }
 
 #[derive(Default)]
@@ -140,7 +269,9 @@ pub struct SearchQuery;
 
 #[Object]
 impl SearchQuery {
-    /// Services near a place that suit a person, suitable first, then by distance.
+    /// Services near a place that suit a person: suitable first, then by distance
+    /// (services reaching the place by area or remotely after those at a distance),
+    /// then by id. Each says how it reaches the person and why it fits or not.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn search(
         &self,
@@ -149,7 +280,8 @@ impl SearchQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, ServiceMatch>> {
-        let _page = Page::new(first, after.clone())?;
+        let has_previous = after.is_some();
+        let page = Page::new(first, after)?;
         if !(1..=MAX_RADIUS_METRES).contains(&input.radius_metres) {
             return Err(AppError::bad_input(
                 "input.radiusMetres",
@@ -157,13 +289,84 @@ impl SearchQuery {
             )
             .into());
         }
+        if input.verified_within_days.is_some_and(|d| d < 0) {
+            return Err(
+                AppError::bad_input("input.verifiedWithinDays", "must not be negative").into(),
+            );
+        }
+        let db = db(ctx)?;
         let near = PlaceQuery {
             postcode: input.near.postcode.as_deref(),
             latitude: input.near.latitude,
             longitude: input.near.longitude,
         };
-        let _point = place::resolve(db(ctx)?, near, "input.near").await?;
-        // Matching and ranking arrive with the search issue; until then no candidates.
-        Ok(Connection::new(after.is_some(), false))
+        let point = place::resolve(db, near, "input.near").await?;
+        let request = SearchRequest {
+            near: point,
+            radius_metres: f64::from(input.radius_metres),
+            taxonomy_terms: input.taxonomy_terms.unwrap_or_default(),
+            text: input.text,
+            person: input
+                .person
+                .map(PersonInput::into_domain)
+                .transpose()?
+                .unwrap_or_default(),
+            capacity: input
+                .capacity
+                .map(|c| c.into_iter().map(Into::into).collect()),
+            verified_within_days: input.verified_within_days.map(|d| d as u32),
+            include_unsuitable: input.include_unsuitable,
+        };
+        let handle = ctx
+            .data::<SearchHandle>()
+            .map_err(|_| AppError::internal("no search index"))?;
+        let (results, area) = {
+            let index = handle.read();
+            let results = search::run(&index, &request, &page, Utc::now())?;
+            let area = index
+                .area_at(point)
+                .map(|a| a.code.clone())
+                .unwrap_or_else(|| search::grid_cell(point));
+            (results, area)
+        };
+        if let Ok(demand) = ctx.data::<DemandRecorder>() {
+            demand.record(SearchEvent {
+                at: Utc::now(),
+                area_code: area,
+                taxonomy_terms: request.taxonomy_terms.clone(),
+                suitable_results: results.suitable_total,
+            });
+        }
+        let ids: Vec<String> = results.found.iter().map(|f| f.service_id.clone()).collect();
+        let mut rows: HashMap<String, service::Model> = service::Entity::find()
+            .filter(service::Column::Id.is_in(ids))
+            .all(db)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect();
+        let mut connection = Connection::new(has_previous, results.has_next);
+        for found in results.found {
+            let Some(row) = rows.remove(&found.service_id) else {
+                continue;
+            };
+            let node = ServiceMatch {
+                service: Service(row),
+                distance_metres: found.distance_metres.map(|m| (m * 10.0).round() / 10.0),
+                reach: match found.reach {
+                    ReachKind::AtLocation => Reach::AtLocation,
+                    ReachKind::ServiceArea => Reach::ServiceArea,
+                    ReachKind::Remote => Reach::Remote,
+                },
+                nearest_location_id: found.nearest_location_id,
+                fit: Fit {
+                    suitable: found.fit.suitable,
+                    reasons: found.fit.reasons.into_iter().map(reason_out).collect(),
+                },
+            };
+            connection.edges.push(Edge::new(found.cursor, node));
+        }
+        Ok(connection)
     }
 }

@@ -24,16 +24,6 @@ use crate::error::AppError;
 /// A service: something a person can be referred to (HSDS `service`).
 pub struct Service(pub service::Model);
 
-/// Codes stored as a JSON array, parsed leniently (unknown codes are skipped).
-pub(crate) fn codes_of<T>(json: &serde_json::Value, parse: impl Fn(&str) -> Option<T>) -> Vec<T> {
-    json.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str())
-        .filter_map(parse)
-        .collect()
-}
-
 #[Object]
 impl Service {
     async fn id(&self) -> ID {
@@ -168,13 +158,13 @@ impl Service {
             .collect())
     }
     async fn delivery_modes(&self) -> Vec<DeliveryMode> {
-        codes_of(&self.0.delivery_modes, codes::DeliveryMode::from_code)
+        codes::codes_in(&self.0.delivery_modes, codes::DeliveryMode::from_code)
             .into_iter()
             .map(Into::into)
             .collect()
     }
     async fn referral_routes(&self) -> Vec<ReferralRoute> {
-        codes_of(&self.0.referral_routes, codes::ReferralRoute::from_code)
+        codes::codes_in(&self.0.referral_routes, codes::ReferralRoute::from_code)
             .into_iter()
             .map(Into::into)
             .collect()

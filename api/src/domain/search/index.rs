@@ -1,0 +1,318 @@
+//! The in-process search index: for every searchable service, its points, categories
+//! and what fit needs, in an R*-tree so a search costs what lies in range, not what
+//! lies in the table. The database stays the source of truth; the index is rebuilt
+//! from it at start-up and follows it as it changes (see `load`).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use geo::{BoundingRect, MultiPolygon};
+use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
+
+use crate::domain::codes::CapacityStatus;
+use crate::domain::eligibility::Listing;
+use crate::spatial::{self, Coordinates};
+
+/// Everything search needs about one service.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub id: String,
+    pub listing: Listing,
+    /// (location id, point).
+    pub locations: Vec<(String, Coordinates)>,
+    /// Category term ids.
+    pub terms: Vec<String>,
+    /// Lower-case name and description, for `text`.
+    pub text: String,
+    /// Recorded status and when it expires.
+    pub capacity: Option<(CapacityStatus, DateTime<Utc>)>,
+    pub last_verified_at: Option<DateTime<Utc>>,
+    pub service_areas: Vec<MultiPolygon<f64>>,
+    /// Delivered online or by telephone.
+    pub remote: bool,
+    pub residency_area: Option<String>,
+}
+
+impl Entry {
+    /// Capacity status now: expired or missing capacity is UNKNOWN.
+    pub fn capacity_status(&self, now: DateTime<Utc>) -> CapacityStatus {
+        match self.capacity {
+            Some((status, expires)) => {
+                crate::domain::capacity::effective_status(status, expires, now)
+            }
+            None => CapacityStatus::Unknown,
+        }
+    }
+}
+
+/// A taxonomy term as the index knows it.
+#[derive(Clone, Debug)]
+pub struct Term {
+    pub id: String,
+    pub code: String,
+    pub parent_id: Option<String>,
+}
+
+/// A loaded area, for residency rules and for placing demand.
+#[derive(Clone, Debug)]
+pub struct Area {
+    pub code: String,
+    pub shape: MultiPolygon<f64>,
+    /// Planar area in square degrees: only to prefer the smallest containing area.
+    pub size: f64,
+}
+
+type Point = GeomWithData<[f64; 2], (u32, u16)>;
+type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+fn envelope(shape: &MultiPolygon<f64>) -> Option<Rectangle<[f64; 2]>> {
+    let rect = shape.bounding_rect()?;
+    Some(Rectangle::from_corners(
+        [rect.min().x, rect.min().y],
+        [rect.max().x, rect.max().y],
+    ))
+}
+
+#[derive(Default)]
+pub struct SearchIndex {
+    slots: Vec<Option<Entry>>,
+    by_id: HashMap<String, u32>,
+    free: Vec<u32>,
+    points: RTree<Point>,
+    area_services: RTree<Boxed>,
+    remote: BTreeSet<u32>,
+    terms: Vec<Term>,
+    areas: Vec<Area>,
+    area_tree: RTree<Boxed>,
+}
+
+/// A service in reach of a point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Reach {
+    /// At a location within the radius: (metres, index into `Entry::locations`).
+    AtLocation(f64, u16),
+    ServiceArea,
+    Remote,
+}
+
+impl SearchIndex {
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn entry(&self, slot: u32) -> Option<&Entry> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    pub fn set_terms(&mut self, terms: Vec<Term>) {
+        self.terms = terms;
+    }
+
+    pub fn set_areas(&mut self, areas: Vec<Area>) {
+        self.area_tree = RTree::bulk_load(
+            areas
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| Some(GeomWithData::new(envelope(&a.shape)?, i as u32)))
+                .collect(),
+        );
+        self.areas = areas;
+    }
+
+    /// Replace the whole index (start-up), building the trees in bulk.
+    pub fn rebuild(&mut self, entries: Vec<Entry>) {
+        self.slots.clear();
+        self.by_id.clear();
+        self.free.clear();
+        self.remote.clear();
+        let mut points = Vec::new();
+        let mut boxes = Vec::new();
+        for entry in entries {
+            let slot = self.slots.len() as u32;
+            points.extend(Self::points_of(&entry, slot));
+            boxes.extend(Self::boxes_of(&entry, slot));
+            if entry.remote {
+                self.remote.insert(slot);
+            }
+            self.by_id.insert(entry.id.clone(), slot);
+            self.slots.push(Some(entry));
+        }
+        self.points = RTree::bulk_load(points);
+        self.area_services = RTree::bulk_load(boxes);
+    }
+
+    fn points_of(entry: &Entry, slot: u32) -> Vec<Point> {
+        entry
+            .locations
+            .iter()
+            .enumerate()
+            .map(|(i, (_, c))| GeomWithData::new([c.longitude, c.latitude], (slot, i as u16)))
+            .collect()
+    }
+
+    fn boxes_of(entry: &Entry, slot: u32) -> Vec<Boxed> {
+        entry
+            .service_areas
+            .iter()
+            .filter_map(envelope)
+            .map(|r| GeomWithData::new(r, slot))
+            .collect()
+    }
+
+    pub fn remove(&mut self, id: &str) {
+        let Some(slot) = self.by_id.remove(id) else {
+            return;
+        };
+        if let Some(entry) = self.slots[slot as usize].take() {
+            for point in Self::points_of(&entry, slot) {
+                self.points.remove(&point);
+            }
+            for boxed in Self::boxes_of(&entry, slot) {
+                self.area_services.remove(&boxed);
+            }
+        }
+        self.remote.remove(&slot);
+        self.free.push(slot);
+    }
+
+    /// Insert or replace one service.
+    pub fn upsert(&mut self, entry: Entry) {
+        self.remove(&entry.id);
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        for point in Self::points_of(&entry, slot) {
+            self.points.insert(point);
+        }
+        for boxed in Self::boxes_of(&entry, slot) {
+            self.area_services.insert(boxed);
+        }
+        if entry.remote {
+            self.remote.insert(slot);
+        }
+        self.by_id.insert(entry.id.clone(), slot);
+        self.slots[slot as usize] = Some(entry);
+    }
+
+    /// Term ids for the codes and all their descendants; Err lists unknown codes.
+    pub fn expand_terms(&self, codes: &[String]) -> Result<HashSet<String>, Vec<String>> {
+        let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+        for term in &self.terms {
+            if let Some(parent) = &term.parent_id {
+                children
+                    .entry(parent.as_str())
+                    .or_default()
+                    .push(term.id.as_str());
+            }
+        }
+        let mut found = HashSet::new();
+        let mut unknown = Vec::new();
+        for code in codes {
+            let mut stack: Vec<&str> = self
+                .terms
+                .iter()
+                .filter(|t| t.code.eq_ignore_ascii_case(code.trim()))
+                .map(|t| t.id.as_str())
+                .collect();
+            if stack.is_empty() {
+                unknown.push(code.clone());
+            }
+            while let Some(id) = stack.pop() {
+                if found.insert(id.to_string()) {
+                    stack.extend(children.get(id).into_iter().flatten());
+                }
+            }
+        }
+        if unknown.is_empty() {
+            Ok(found)
+        } else {
+            Err(unknown)
+        }
+    }
+
+    /// The smallest loaded area containing a point.
+    pub fn area_at(&self, at: Coordinates) -> Option<&Area> {
+        let p = [at.longitude, at.latitude];
+        self.area_tree
+            .locate_all_at_point(&p)
+            .map(|b| &self.areas[b.data as usize])
+            .filter(|a| spatial::contains(&a.shape, at))
+            .min_by(|a, b| a.size.total_cmp(&b.size))
+    }
+
+    /// Whether a residency rule admits a point: `None` when the area is not loaded.
+    pub fn resident(&self, area_code: &str, at: Coordinates) -> Option<bool> {
+        let area = self.areas.iter().find(|a| a.code == area_code)?;
+        Some(spatial::contains(&area.shape, at))
+    }
+
+    /// Every service that reaches `at`: a location within `radius_metres` (nearest
+    /// location wins), a service area containing the point, or remote delivery whose
+    /// areas and residency rule admit it.
+    pub fn reach(&self, at: Coordinates, radius_metres: f64) -> Vec<(u32, Reach)> {
+        let mut found: HashMap<u32, Reach> = HashMap::new();
+        for point in self
+            .points
+            .locate_in_envelope(&spatial::envelope_around(at, radius_metres))
+        {
+            let (slot, location) = point.data;
+            let there = Coordinates {
+                latitude: point.geom()[1],
+                longitude: point.geom()[0],
+            };
+            let metres = at.distance_metres(there);
+            if metres > radius_metres {
+                continue;
+            }
+            let closer = match found.get(&slot) {
+                Some(Reach::AtLocation(best, _)) => metres < *best,
+                _ => true,
+            };
+            if closer {
+                found.insert(slot, Reach::AtLocation(metres, location));
+            }
+        }
+        let p = [at.longitude, at.latitude];
+        for boxed in self.area_services.locate_all_at_point(&p) {
+            let slot = boxed.data;
+            if found.contains_key(&slot) {
+                continue;
+            }
+            if let Some(entry) = self.entry(slot)
+                && entry
+                    .service_areas
+                    .iter()
+                    .any(|shape| spatial::contains(shape, at))
+            {
+                found.insert(slot, Reach::ServiceArea);
+            }
+        }
+        for &slot in &self.remote {
+            if found.contains_key(&slot) {
+                continue;
+            }
+            let Some(entry) = self.entry(slot) else {
+                continue;
+            };
+            let areas_admit = entry.service_areas.is_empty()
+                || entry.service_areas.iter().any(|s| spatial::contains(s, at));
+            let residency_admits = entry
+                .residency_area
+                .as_deref()
+                .is_none_or(|code| self.resident(code, at).unwrap_or(true));
+            if areas_admit && residency_admits {
+                found.insert(slot, Reach::Remote);
+            }
+        }
+        found.into_iter().collect()
+    }
+}

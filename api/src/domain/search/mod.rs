@@ -1,0 +1,385 @@
+//! Search: "what near my client is suitable for them, has space, and why?".
+//! Candidates come from the in-process index (`index`), which follows the database
+//! (`load`); each is filtered and assessed (`eligibility`), then ordered: suitable
+//! first, then by distance (services reached by area or remotely after those with a
+//! distance), then by fewer unknowns, then by id. Cursors carry that sort key, so
+//! pages of any size concatenate to the same list.
+
+pub mod index;
+pub mod load;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use self::index::{Reach, SearchIndex};
+use super::Policy;
+use super::codes::CapacityStatus;
+use super::eligibility::{self, Fit, Person};
+use super::paging::{self, Page};
+use crate::error::{AppError, AppResult};
+use crate::spatial::Coordinates;
+
+/// How far back each follow-up looks, so a write that commits late is still seen.
+const LAG: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// What the index has applied, to follow the database by `updated_at`.
+#[derive(Default)]
+struct Follow {
+    watermark: Option<DateTime<Utc>>,
+    applied: HashMap<String, DateTime<Utc>>,
+    areas: usize,
+}
+
+/// The shared index with what it takes to keep it current.
+#[derive(Clone)]
+pub struct SearchHandle {
+    index: Arc<RwLock<SearchIndex>>,
+    follow: Arc<tokio::sync::Mutex<Follow>>,
+    policy: Policy,
+}
+
+impl SearchHandle {
+    /// Build the index from the database.
+    pub async fn build(db: &DatabaseConnection, policy: Policy) -> Result<Self, DbErr> {
+        let handle = Self {
+            index: Arc::default(),
+            follow: Arc::default(),
+            policy,
+        };
+        let started = Utc::now();
+        let entries = load::entries(db, None, policy).await?;
+        let terms = load::terms(db).await?;
+        let areas = load::areas(db).await?;
+        {
+            let mut follow = handle.follow.lock().await;
+            follow.watermark = Some(started);
+            follow.areas = areas.len();
+        }
+        let mut index = handle.write();
+        index.rebuild(entries);
+        index.set_terms(terms);
+        index.set_areas(areas);
+        drop(index);
+        Ok(handle)
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, SearchIndex> {
+        // A panic while writing cannot leave the index half-built (writes are single
+        // calls), so a poisoned lock is still safe to read.
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, SearchIndex> {
+        self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Apply what changed in the database since the last call. Returns how many
+    /// services were reloaded.
+    pub async fn sync(&self, db: &DatabaseConnection) -> Result<usize, DbErr> {
+        let mut follow = self.follow.lock().await;
+        let since = follow.watermark.unwrap_or(DateTime::<Utc>::MIN_UTC) - LAG;
+        let changed: Vec<(String, DateTime<Utc>)> = load::changed_since(db, since)
+            .await?
+            .into_iter()
+            .filter(|(id, at)| follow.applied.get(id) != Some(at))
+            .collect();
+        let area_count = load::area_count(db).await?;
+        if area_count != follow.areas {
+            let areas = load::areas(db).await?;
+            follow.areas = area_count;
+            self.write().set_areas(areas);
+        }
+        if changed.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<String> = changed.iter().map(|(id, _)| id.clone()).collect();
+        let entries = load::entries(db, Some(&ids), self.policy).await?;
+        let terms = load::terms(db).await?;
+        {
+            let mut index = self.write();
+            for id in &ids {
+                index.remove(id);
+            }
+            for entry in entries {
+                index.upsert(entry);
+            }
+            index.set_terms(terms);
+        }
+        for (id, at) in changed {
+            follow.watermark = Some(follow.watermark.map_or(at, |w| w.max(at)));
+            follow.applied.insert(id, at);
+        }
+        if let Some(watermark) = follow.watermark {
+            follow.applied.retain(|_, at| *at >= watermark - LAG);
+        }
+        Ok(ids.len())
+    }
+
+    /// Keep following the database in the background (other processes and replicas
+    /// write too).
+    pub fn follow(self, db: DatabaseConnection, every: Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.sync(&db).await {
+                    tracing::warn!(cause = %e, "search index could not follow the database");
+                }
+            }
+        })
+    }
+}
+
+/// A search, validated.
+#[derive(Clone, Debug)]
+pub struct SearchRequest {
+    pub near: Coordinates,
+    pub radius_metres: f64,
+    pub taxonomy_terms: Vec<String>,
+    pub text: Option<String>,
+    pub person: Person,
+    pub capacity: Option<Vec<CapacityStatus>>,
+    pub verified_within_days: Option<u32>,
+    pub include_unsuitable: bool,
+}
+
+/// How a found service reaches the person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReachKind {
+    AtLocation,
+    ServiceArea,
+    Remote,
+}
+
+/// One result.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub service_id: String,
+    pub distance_metres: Option<f64>,
+    pub reach: ReachKind,
+    pub nearest_location_id: Option<String>,
+    pub fit: Fit,
+    pub cursor: String,
+}
+
+/// A page of results.
+#[derive(Debug)]
+pub struct Results {
+    pub found: Vec<Found>,
+    pub has_next: bool,
+    /// Suitable services in reach, over all pages: the demand signal's figure.
+    pub suitable_total: usize,
+}
+
+/// Sort key: suitable first, then distance (none last), fewer unknowns, id.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    unsuitable: bool,
+    millimetres: u64,
+    unknowns: u32,
+    id: String,
+}
+
+impl Key {
+    fn encode(&self) -> String {
+        paging::encode_cursor(&format!(
+            "{}:{}:{}:{}",
+            u8::from(self.unsuitable),
+            self.millimetres,
+            self.unknowns,
+            self.id
+        ))
+    }
+
+    fn decode(raw: &str) -> AppResult<Self> {
+        let bad = || AppError::bad_input("after", "not a cursor from this search");
+        let mut parts = raw.splitn(4, ':');
+        let mut next = || parts.next().ok_or_else(bad);
+        let unsuitable = match next()? {
+            "0" => false,
+            "1" => true,
+            _ => return Err(bad()),
+        };
+        let millimetres = next()?.parse().map_err(|_| bad())?;
+        let unknowns = next()?.parse().map_err(|_| bad())?;
+        let id = next()?.to_string();
+        Ok(Self {
+            unsuitable,
+            millimetres,
+            unknowns,
+            id,
+        })
+    }
+}
+
+/// The coarse cell recorded as demand when no loaded area contains the point
+/// (a tenth of a degree: about 11 km north–south), never the point itself.
+pub fn grid_cell(at: Coordinates) -> String {
+    format!(
+        "grid:{:.1}:{:.1}",
+        (at.latitude * 10.0).floor() / 10.0,
+        (at.longitude * 10.0).floor() / 10.0
+    )
+}
+
+/// Run a search over the index.
+pub fn run(
+    index: &SearchIndex,
+    request: &SearchRequest,
+    page: &Page,
+    now: DateTime<Utc>,
+) -> AppResult<Results> {
+    let wanted_terms = if request.taxonomy_terms.is_empty() {
+        None
+    } else {
+        let terms = index
+            .expand_terms(&request.taxonomy_terms)
+            .map_err(|unknown| {
+                AppError::bad_input(
+                    "input.taxonomyTerms",
+                    format!("unknown taxonomy term: {}", unknown.join(", ")),
+                )
+            })?;
+        Some(terms)
+    };
+    let after = page.after.as_deref().map(Key::decode).transpose()?;
+    let text = request
+        .text
+        .as_deref()
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
+    let verified_after = request
+        .verified_within_days
+        .map(|d| now - chrono::TimeDelta::days(i64::from(d)));
+    let today = now.date_naive();
+
+    let mut ranked: Vec<(Key, u32, Reach, Fit)> = Vec::new();
+    let mut suitable_total = 0;
+    for (slot, reach) in index.reach(request.near, request.radius_metres) {
+        let Some(entry) = index.entry(slot) else {
+            continue;
+        };
+        if let Some(terms) = &wanted_terms
+            && !entry.terms.iter().any(|t| terms.contains(t))
+        {
+            continue;
+        }
+        if let Some(text) = &text
+            && !entry.text.contains(text.as_str())
+        {
+            continue;
+        }
+        if let Some(statuses) = &request.capacity
+            && !statuses.contains(&entry.capacity_status(now))
+        {
+            continue;
+        }
+        if let Some(after) = verified_after
+            && entry.last_verified_at.is_none_or(|v| v < after)
+        {
+            continue;
+        }
+        let fit = Fit::from_reasons(eligibility::assess_with(
+            &request.person,
+            &entry.listing,
+            today,
+            false,
+        ));
+        if fit.suitable {
+            suitable_total += 1;
+        } else if !request.include_unsuitable {
+            continue;
+        }
+        let millimetres = match reach {
+            Reach::AtLocation(metres, _) => (metres * 1000.0).round() as u64,
+            _ => u64::MAX,
+        };
+        let key = Key {
+            unsuitable: !fit.suitable,
+            millimetres,
+            unknowns: fit.unknowns() as u32,
+            id: entry.id.clone(),
+        };
+        ranked.push((key, slot, reach, fit));
+    }
+    ranked.sort_by(|a, b| a.0.cmp(&b.0));
+    let start = match &after {
+        Some(after) => ranked.partition_point(|(key, ..)| key <= after),
+        None => 0,
+    };
+    let has_next = ranked.len() > start + page.first;
+    let found = ranked
+        .into_iter()
+        .skip(start)
+        .take(page.first)
+        .filter_map(|(key, slot, reach, _)| {
+            let entry = index.entry(slot)?;
+            // Now write the sentences, for the page only.
+            let fit =
+                Fit::from_reasons(eligibility::assess(&request.person, &entry.listing, today));
+            let (distance_metres, reach, nearest_location_id) = match reach {
+                Reach::AtLocation(metres, i) => (
+                    Some(metres),
+                    ReachKind::AtLocation,
+                    entry.locations.get(i as usize).map(|(id, _)| id.clone()),
+                ),
+                Reach::ServiceArea => (None, ReachKind::ServiceArea, None),
+                Reach::Remote => (None, ReachKind::Remote, None),
+            };
+            Some(Found {
+                service_id: entry.id.clone(),
+                distance_metres,
+                reach,
+                nearest_location_id,
+                fit,
+                cursor: key.encode(),
+            })
+        })
+        .collect();
+    Ok(Results {
+        found,
+        has_next,
+        suitable_total,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_keys_round_trip_and_order_suitable_then_distance_then_unknowns_then_id() {
+        let key = |u, mm, unk, id: &str| Key {
+            unsuitable: u,
+            millimetres: mm,
+            unknowns: unk,
+            id: id.into(),
+        };
+        let k = key(false, 1200, 2, "svc:with:colons");
+        let decoded = paging::decode_cursor(&k.encode()).and_then(|raw| Key::decode(&raw));
+        assert_eq!(decoded.ok(), Some(k));
+        let mut keys = [
+            key(true, 1, 0, "a"),
+            key(false, u64::MAX, 0, "b"),
+            key(false, 5, 1, "c"),
+            key(false, 5, 0, "d"),
+        ];
+        keys.sort();
+        let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
+        assert_eq!(ids, ["d", "c", "b", "a"]);
+    }
+
+    #[test]
+    fn demand_is_placed_in_a_coarse_cell_never_at_the_point() {
+        let at = Coordinates {
+            latitude: 53.4567,
+            longitude: -2.3456,
+        };
+        assert_eq!(grid_cell(at), "grid:53.4:-2.4");
+    }
+}
