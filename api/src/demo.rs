@@ -15,15 +15,20 @@ use crate::import;
 /// The authority that owns demo listings.
 pub const AUTHORITY: &str = "demo";
 
-/// (town, outward code, latitude, longitude) of each town centre.
+/// (town, outward code, latitude, longitude) of each town centre: Trafford's four
+/// towns, so the demo answers near any Trafford postcode, and five cities elsewhere.
 const TOWNS: &[(&str, &str, f64, f64)] = &[
+    ("Sale", "M33", 53.4246, -2.3227),
+    ("Stretford", "M32", 53.4466, -2.3086),
+    ("Altrincham", "WA14", 53.3870, -2.3494),
+    ("Urmston", "M41", 53.4487, -2.3547),
     ("Manchester", "M1", 53.4794, -2.2453),
     ("Leeds", "LS1", 53.7965, -1.5478),
     ("Bristol", "BS1", 51.4545, -2.5879),
     ("Sheffield", "S1", 53.3811, -1.4701),
     ("Norwich", "NR1", 52.6286, 1.2924),
 ];
-const SERVICES_PER_TOWN: usize = 60;
+const SERVICES_PER_TOWN: usize = 40;
 const POSTCODES_PER_TOWN: usize = 40;
 
 /// (code, name, parent code) of the demo categories.
@@ -340,7 +345,11 @@ pub fn services(today: chrono::DateTime<Utc>) -> Vec<Value> {
             let accessibility: Vec<Value> = (0..rng.below(3))
                 .map(|i| json!({ "id": uuid(11 + i as u64, t, n), "details": ACCESS[(n + i * 2) % ACCESS.len()] }))
                 .collect();
-            let service_areas = if modes.contains(&"HOME_VISIT") {
+            // Services that come to people, or serve them by phone or online, cover the town.
+            let service_areas = if modes
+                .iter()
+                .any(|m| matches!(*m, "HOME_VISIT" | "TELEPHONE" | "ONLINE"))
+            {
                 let (c_lat, c_lon) = (TOWNS[t].2, TOWNS[t].3);
                 let ring = [
                     (-1.0, -1.0),

@@ -8,7 +8,7 @@ use crate::helpers::TestApp;
 async fn the_demo_loads_once_and_reads_as_plausible_current_listings() {
     let app = TestApp::spawn().await;
     let first = signpost::demo::load(&app.db).await.unwrap();
-    assert!(first.contains("300 services landed"), "{first}");
+    assert!(first.contains("360 services landed"), "{first}");
     let services = app.count("service").await;
     let second = signpost::demo::load(&app.db).await.unwrap();
     assert!(second.contains("already loaded"), "{second}");
@@ -58,4 +58,37 @@ async fn the_demo_loads_once_and_reads_as_plausible_current_listings() {
         postcode.as_str(),
         "demo postcodes are loaded"
     );
+}
+
+#[tokio::test]
+async fn a_search_near_a_trafford_town_on_the_demo_finds_suitable_services_in_distance_order() {
+    let app = TestApp::spawn().await;
+    signpost::demo::load(&app.db).await.unwrap();
+    app.sync_index().await;
+    let data = app
+        .data(
+            r#"{ search(input: { near: { latitude: 53.4246, longitude: -2.3227 }, person: { age: 70 } }, first: 50) {
+                edges { node { service { name } distanceMetres reach fit { suitable reasons { criterion outcome detail } } } } } }"#,
+            json!({}),
+        )
+        .await;
+    let nodes: Vec<&serde_json::Value> = data["search"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .collect();
+    assert!(nodes.len() >= 20, "Sale has demo services: {}", nodes.len());
+    assert!(nodes.iter().all(|n| n["fit"]["suitable"] == true));
+    let distances: Vec<f64> = nodes
+        .iter()
+        .filter_map(|n| n["distanceMetres"].as_f64())
+        .collect();
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+    assert!(nodes.iter().all(|n| {
+        !n["fit"]["reasons"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    }));
 }

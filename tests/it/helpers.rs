@@ -71,7 +71,12 @@ impl TestApp {
         let mut db = signpost::db::connect(&database_url).await.expect("connect");
         let queries = Arc::new(AtomicUsize::new(0));
         let counter = queries.clone();
-        db.set_metric_callback(move |_| {
+        // SHOW_SQL=1 prints every statement, to see where a count comes from.
+        let show = std::env::var("SHOW_SQL").is_ok();
+        db.set_metric_callback(move |info| {
+            if show {
+                println!("SQL: {}", info.statement.sql);
+            }
             counter.fetch_add(1, Ordering::Relaxed);
         });
         signpost::db::migrate(&db).await.expect("migrate");

@@ -500,3 +500,32 @@ async fn each_search_records_anonymous_demand() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_search_costs_at_most_two_sql_statements() {
+    let app = row_of_services().await;
+    signpost::import::postcodes::import(
+        &app.db,
+        "postcode,lat,lon\nM33 7ZF,53.40,-2.301\n".as_bytes(),
+    )
+    .await
+    .unwrap();
+    app.flush_demand().await;
+    let before = app.query_count();
+    // What a list view asks for; `nearestLocation` would add one batched statement.
+    let query = "query($input: SearchInput!) { search(input: $input) { edges { node {
+        service { id name } distanceMetres reach fit { suitable reasons { criterion outcome detail } } } } } }";
+    let input = json!({ "input": { "near": { "postcode": "m33 7zf" }, "person": { "age": 70 } } });
+    for _ in 0..10 {
+        let data = app.data(query, input.clone()).await;
+        assert_eq!(data["search"]["edges"].as_array().unwrap().len(), 12);
+    }
+    app.flush_demand().await;
+    let statements = app.query_count() - before;
+    // Per search: the postcode and the page's services; demand is written in batches.
+    assert!(
+        statements <= 2 * 10 + 2,
+        "{statements} statements for 10 searches"
+    );
+    assert_eq!(app.count("search_event").await, 10);
+}

@@ -10,6 +10,8 @@ use tokio::sync::{mpsc, oneshot};
 
 const QUEUE: usize = 10_000;
 const BATCH: usize = 500;
+/// How long the writer gathers events before writing them in one statement.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(200);
 
 #[derive(Clone, Debug)]
 pub struct SearchEvent {
@@ -37,14 +39,20 @@ impl DemandRecorder {
             let mut batch = Vec::new();
             while let Some(first) = inbox.recv().await {
                 let mut acks = Vec::new();
+                let deadline = tokio::time::Instant::now() + GATHER;
                 let mut next = Some(first);
                 while let Some(message) = next.take() {
                     match message {
                         Message::Event(e) => batch.push(e),
                         Message::Flush(ack) => acks.push(ack),
                     }
-                    if batch.len() < BATCH {
-                        next = inbox.try_recv().ok();
+                    // Gather until the batch is full, the deadline passes, or someone
+                    // is waiting on a flush.
+                    if batch.len() < BATCH && acks.is_empty() {
+                        next = tokio::time::timeout_at(deadline, inbox.recv())
+                            .await
+                            .ok()
+                            .flatten();
                     }
                 }
                 write(&db, std::mem::take(&mut batch)).await;

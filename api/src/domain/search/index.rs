@@ -35,6 +35,12 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Remote delivery not bounded by a service area: checked for every search (a
+    /// remote service with a service area is found through that area instead).
+    pub fn is_national_remote(&self) -> bool {
+        self.remote && self.service_areas.is_empty()
+    }
+
     /// Capacity status now: expired or missing capacity is UNKNOWN.
     pub fn capacity_status(&self, now: DateTime<Utc>) -> CapacityStatus {
         match self.capacity {
@@ -136,7 +142,7 @@ impl SearchIndex {
             let slot = self.slots.len() as u32;
             points.extend(Self::points_of(&entry, slot));
             boxes.extend(Self::boxes_of(&entry, slot));
-            if entry.remote {
+            if entry.is_national_remote() {
                 self.remote.insert(slot);
             }
             self.by_id.insert(entry.id.clone(), slot);
@@ -196,7 +202,7 @@ impl SearchIndex {
         for boxed in Self::boxes_of(&entry, slot) {
             self.area_services.insert(boxed);
         }
-        if entry.remote {
+        if entry.is_national_remote() {
             self.remote.insert(slot);
         }
         self.by_id.insert(entry.id.clone(), slot);
@@ -256,8 +262,8 @@ impl SearchIndex {
     }
 
     /// Every service that reaches `at`: a location within `radius_metres` (nearest
-    /// location wins), a service area containing the point, or remote delivery whose
-    /// areas and residency rule admit it.
+    /// location wins), a service area containing the point, or remote delivery with no
+    /// service area whose residency rule (if any) admits it.
     pub fn reach(&self, at: Coordinates, radius_metres: f64) -> Vec<(u32, Reach)> {
         let mut found: HashMap<u32, Reach> = HashMap::new();
         for point in self
@@ -303,13 +309,11 @@ impl SearchIndex {
             let Some(entry) = self.entry(slot) else {
                 continue;
             };
-            let areas_admit = entry.service_areas.is_empty()
-                || entry.service_areas.iter().any(|s| spatial::contains(s, at));
             let residency_admits = entry
                 .residency_area
                 .as_deref()
                 .is_none_or(|code| self.resident(code, at).unwrap_or(true));
-            if areas_admit && residency_admits {
+            if residency_admits {
                 found.insert(slot, Reach::Remote);
             }
         }

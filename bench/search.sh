@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Search throughput over HTTP with wrk at 1, 8 and 32 connections, on SQLite and
+# PostgreSQL, for each size in SIZES; in the same run, the same queries answered by a
+# bare in-memory rstar lookup over the same rows (the floor). Services are generated
+# (bench/gen_services.py) and loaded through `signpost import hsds`.
+# Usage: SIZES="10000 100000" bench/search.sh     (needs wrk: apt-get install wrk)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/signpost-target}"
+SIZES="${SIZES:-10000 100000}"
+DATABASES="${DATABASES:-sqlite postgres}"
+PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
+DURATION="${DURATION:-10s}"
+PORT="${PORT:-18099}"
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
+
+cargo build --release --quiet -p signpost-api --bin signpost --example rstar_floor
+bin="$CARGO_TARGET_DIR/release/signpost"
+floor="$CARGO_TARGET_DIR/release/examples/rstar_floor"
+data="${BENCH_DATA:-/var/tmp/signpost-bench}"
+mkdir -p "$data"
+python3 bench/gen_queries.py "$data"
+
+wrk_run() { # connections -> "req/s p50 p99"
+  local c="$1" threads=2
+  [ "$c" -lt 2 ] && threads=1
+  BODIES="$data/bodies.jsonl" wrk -t"$threads" -c"$c" -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" >"$data/wrk.txt"
+  python3 - "$data/wrk.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+def ms(p):
+    m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", text)
+    v, unit = float(m.group(1)), m.group(2)
+    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+print(f"{rps:,.0f} req/s, p50 {ms(50):.2f} ms, p99 {ms(99):.2f} ms" + (f", {errors.group(1)} non-2xx" if errors else ""))
+PY
+}
+
+echo "| services | database | import | start-up | 1 conn | 8 conns | 32 conns | peak RSS |"
+echo "|---|---|---|---|---|---|---|---|"
+for n in $SIZES; do
+  [ -f "$data/services-$n.json" ] || python3 bench/gen_services.py "$n" >"$data/services-$n.json"
+  for database in $DATABASES; do
+    case "$database" in
+      sqlite)
+        rm -f "$data/bench-$n.db"*
+        url="sqlite://$data/bench-$n.db" ;;
+      postgres)
+        pg_isready -q -h 127.0.0.1 -p 5432 || { echo "| $n | PostgreSQL | skipped: not reachable |"; continue; }
+        db="signpost_search_bench_$n"
+        psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" && psql "$PG_URL" -qc "CREATE DATABASE $db"
+        url="${PG_URL%/*}/$db" ;;
+    esac
+    export SIGNPOST_DATABASE_URL="$url"
+    start=$(date +%s%N)
+    "$bin" import hsds "$data/services-$n.json" --authority bench >"$data/import.txt" 2>&1
+    import_s=$(python3 -c "print(f'{($(date +%s%N) - $start) / 1e9:.0f}')")
+    start=$(date +%s%N)
+    "$bin" serve --listen "127.0.0.1:$PORT" >"$data/serve.txt" 2>&1 &
+    pid=$!
+    until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do sleep 0.05; done
+    startup=$(python3 -c "print(f'{($(date +%s%N) - $start) / 1e9:.2f}')")
+    BODIES="$data/bodies.jsonl" wrk -t1 -c4 -d3s -s bench/search.lua "http://127.0.0.1:$PORT" >/dev/null
+    r1=$(wrk_run 1)
+    r8=$(wrk_run 8)
+    r32=$(wrk_run 32)
+    rss=$(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$pid/status")
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    echo "| $n | $database | ${import_s}s | ${startup}s | $r1 | $r8 | $r32 | $rss |"
+  done
+  echo "| $n | floor | | | $("$floor" "$data/services-$n.json" "$data/queries.json") | | | |"
+done
