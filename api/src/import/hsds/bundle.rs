@@ -33,7 +33,7 @@ fn error<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Fi
 }
 
 /// Everything one HSDS service becomes.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Bundle {
     /// The nested organization, or None when the record names an existing one by id.
     pub organization: Option<organization::Model>,

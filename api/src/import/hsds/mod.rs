@@ -1,7 +1,8 @@
 //! `signpost import hsds`: Open Referral HSDS 3.1 JSON — one service, an array of
 //! services, or a page `{ "contents": [...] }`. Records are written in chunks, each
-//! record inside its own savepoint: a bad record is reported with its id and field
-//! path and leaves nothing behind, while the good ones land.
+//! record checked first; new records land together and any other (or a refused batch)
+//! inside its own savepoint: a bad record is reported with its id and field path and
+//! leaves nothing behind, while the good ones land.
 
 mod bundle;
 mod model;
@@ -9,7 +10,11 @@ mod write;
 
 use chrono::Utc;
 use entity::authority;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use std::collections::HashSet;
+
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -101,21 +106,59 @@ pub async fn import(
     let mut report = ImportReport::default();
     let actor = format!("import:{}", authority.slug);
     for (chunk_index, chunk) in records.chunks(CHUNK).enumerate() {
-        let txn = db.begin().await?;
+        let mut checked: Vec<(String, bundle::Bundle, String)> = Vec::new();
         for (offset, record) in chunk.iter().enumerate() {
             bar.inc(1);
             let id = record_id(record, chunk_index * CHUNK + offset);
-            let bundle = match check(record, authority.id) {
-                Ok(bundle) => bundle,
-                Err(e) => {
-                    report.failed.push((id, e));
-                    continue;
+            match check(record, authority.id) {
+                Ok(bundle) => {
+                    let warnings = bundle.warnings.iter().map(|w| (id.clone(), w.clone()));
+                    report.warnings.extend(warnings);
+                    let hash = format!("{:x}", Sha256::digest(record.to_string().as_bytes()));
+                    checked.push((id, bundle, hash));
                 }
-            };
-            report
-                .warnings
-                .extend(bundle.warnings.iter().map(|w| (id.clone(), w.clone())));
-            let hash = format!("{:x}", Sha256::digest(record.to_string().as_bytes()));
+                Err(e) => report.failed.push((id, e)),
+            }
+        }
+        let txn = db.begin().await?;
+        // Records not stored yet (the bulk of a first load) go in together; the rest,
+        // and a batch the database refuses, go one by one to find the culprit.
+        let ids: Vec<String> = checked
+            .iter()
+            .map(|(_, b, _)| b.service.id.clone())
+            .collect();
+        let stored: HashSet<String> = entity::service::Entity::find()
+            .select_only()
+            .column(entity::service::Column::Id)
+            .filter(entity::service::Column::Id.is_in(ids))
+            .into_tuple::<String>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut seen = HashSet::new();
+        let (fresh, mut one_by_one): (Vec<_>, Vec<_>) =
+            checked.into_iter().partition(|(_, b, _)| {
+                !stored.contains(&b.service.id) && seen.insert(b.service.id.clone())
+            });
+        if !fresh.is_empty() {
+            let batch = fresh
+                .iter()
+                .map(|(_, b, h)| (b.clone(), h.clone()))
+                .collect();
+            let savepoint = txn.begin().await?;
+            match write::write_new(&savepoint, batch, &actor, Utc::now()).await {
+                Ok(written) => {
+                    savepoint.commit().await?;
+                    report.written += written;
+                }
+                Err(_) => {
+                    savepoint.rollback().await?;
+                    one_by_one.splice(0..0, fresh);
+                }
+            }
+        }
+        for (id, bundle, hash) in one_by_one {
             let savepoint = txn.begin().await?;
             match write::write(&savepoint, bundle, hash, &actor, Utc::now()).await {
                 Ok(outcome) => {

@@ -1,8 +1,10 @@
-//! Write one checked HSDS bundle. The caller wraps each call in its own savepoint,
-//! so a record either lands whole or not at all. Rows upsert by HSDS id; a record
-//! whose content hash is unchanged writes nothing (re-importing a file is a no-op).
+//! Write checked HSDS bundles. Rows upsert by HSDS id; a record whose content hash is
+//! unchanged writes nothing (re-importing a file is a no-op). `write` takes one record
+//! (the caller wraps it in a savepoint, so it lands whole or not at all); `write_new`
+//! takes a batch of records not seen before in a few multi-row statements, and the
+//! caller falls back to `write` one by one if the batch is refused.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -60,19 +62,254 @@ fn same_capacity(a: &capacity::Model, b: &capacity::Model) -> bool {
     )
 }
 
+/// Check that organizations, locations and category terms the bundles touch exist
+/// where needed and belong to their authority. Returns the ids of locations already
+/// stored (whose parts are replaced).
+async fn check_references(
+    db: &impl ConnectionTrait,
+    bundles: &[Bundle],
+) -> Result<Vec<String>, WriteError> {
+    let org_ids: Vec<String> = bundles
+        .iter()
+        .map(|b| b.service.organization_id.clone())
+        .collect();
+    let orgs: HashMap<String, i32> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(org_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.authority_id))
+        .collect();
+    let location_ids: Vec<String> = bundles
+        .iter()
+        .flat_map(|b| b.locations.iter().map(|l| l.id.clone()))
+        .collect();
+    let locations: HashMap<String, i32> = location::Entity::find()
+        .filter(location::Column::Id.is_in(location_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.authority_id))
+        .collect();
+    let batch_terms: HashSet<&str> = bundles
+        .iter()
+        .flat_map(|b| b.terms.iter().map(|t| t.id.as_str()))
+        .collect();
+    let wanted: Vec<String> = bundles
+        .iter()
+        .flat_map(|b| b.categories.iter().map(|(_, id)| id.clone()))
+        .collect();
+    let stored_terms: HashSet<String> = taxonomy_term::Entity::find()
+        .filter(taxonomy_term::Column::Id.is_in(wanted))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    for b in bundles {
+        let org = &b.service.organization_id;
+        let authority = b.service.authority_id;
+        match (orgs.get(org), &b.organization) {
+            (Some(owner), Some(_)) if *owner != authority => {
+                return refuse(
+                    "organization.id",
+                    format!("organization {org} belongs to another authority"),
+                );
+            }
+            (Some(owner), None) if *owner != authority => {
+                return refuse(
+                    "organization_id",
+                    format!("organization {org} belongs to another authority"),
+                );
+            }
+            (None, None) => {
+                return refuse("organization_id", format!("unknown organization {org}"));
+            }
+            _ => {}
+        }
+        if let Some(l) = b.locations.iter().find(|l| {
+            locations
+                .get(&l.id)
+                .is_some_and(|owner| *owner != authority)
+        }) {
+            return refuse(
+                "service_at_locations",
+                format!("location {} belongs to another authority", l.id),
+            );
+        }
+        if let Some((path, id)) = b
+            .categories
+            .iter()
+            .find(|(_, id)| !stored_terms.contains(id) && !batch_terms.contains(id.as_str()))
+        {
+            return refuse(path, format!("unknown taxonomy term {id}"));
+        }
+    }
+    Ok(locations.into_keys().collect())
+}
+
+/// Write everything in the bundles. `existing` holds the stored row of each service
+/// seen before (its parts already cleared), `old_capacities` their former capacities.
+async fn insert_all(
+    db: &impl ConnectionTrait,
+    bundles: Vec<(Bundle, String)>,
+    existing: &HashMap<String, service::Model>,
+    old_capacities: &[capacity::Model],
+    known_locations: Vec<String>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), WriteError> {
+    let mut organizations = Vec::new();
+    let mut taxonomies = Vec::new();
+    let mut terms = Vec::new();
+    let mut services = Vec::new();
+    let mut locations = Vec::new();
+    let mut addresses = Vec::new();
+    let mut access = Vec::new();
+    let mut sals = Vec::new();
+    let mut schedules = Vec::new();
+    let mut costs = Vec::new();
+    let mut areas = Vec::new();
+    let mut languages = Vec::new();
+    let mut links = Vec::new();
+    let mut rules = Vec::new();
+    let mut capacities = Vec::new();
+    let mut events = Vec::new();
+    let mut audits = Vec::new();
+    for (bundle, hash) in bundles {
+        let mut row = bundle.service;
+        row.import_hash = Some(hash);
+        let old = existing.get(&row.id);
+        if let Some(old) = old {
+            row.version = old.version + 1;
+            row.created_at = old.created_at;
+            row.retired_at = old.retired_at;
+            row.last_verified_at = row.last_verified_at.or(old.last_verified_at);
+        }
+        let id = row.id.clone();
+        organizations.extend(bundle.organization);
+        taxonomies.extend(bundle.taxonomies);
+        terms.extend(bundle.terms);
+        locations.extend(bundle.locations);
+        addresses.extend(bundle.addresses);
+        access.extend(bundle.accessibility);
+        sals.extend(bundle.service_at_locations);
+        schedules.extend(bundle.schedules);
+        costs.extend(bundle.cost_options);
+        areas.extend(bundle.service_areas);
+        languages.extend(bundle.languages);
+        links.extend(
+            bundle
+                .categories
+                .into_iter()
+                .map(|(_, term)| service_taxonomy::Model {
+                    service_id: id.clone(),
+                    taxonomy_term_id: term,
+                }),
+        );
+        rules.extend(
+            bundle
+                .eligibility
+                .into_iter()
+                .map(|(criterion, value, rule)| eligibility::ActiveModel {
+                    service_id: Set(id.clone()),
+                    criterion: Set(criterion.code().to_string()),
+                    value: Set(value),
+                    rule: Set(rule.code().to_string()),
+                    ..Default::default()
+                }),
+        );
+        for c in &bundle.capacities {
+            if old_capacities
+                .iter()
+                .any(|o| o.id == c.id && same_capacity(o, c))
+            {
+                continue;
+            }
+            events.push(capacity_event::ActiveModel {
+                capacity_id: Set(c.id.clone()),
+                service_id: Set(c.service_id.clone()),
+                status: Set(c.status.clone()),
+                available: Set(c.available),
+                maximum: Set(c.maximum),
+                waitlist_length: Set(c.waitlist_length),
+                typical_wait_days: Set(c.typical_wait_days),
+                expires_at: Set(c.expires_at),
+                actor: Set(Some(actor.to_string())),
+                source: Set("import".to_string()),
+                recorded_at: Set(now),
+                ..Default::default()
+            });
+        }
+        capacities.extend(bundle.capacities);
+        audits.push(audit_event::ActiveModel {
+            authority_id: Set(Some(row.authority_id)),
+            actor: Set(actor.to_string()),
+            entity: Set("service".to_string()),
+            entity_id: Set(id),
+            action: Set(if old.is_some() {
+                "import_update"
+            } else {
+                "import_create"
+            }
+            .to_string()),
+            before: Set(old.and_then(|o| serde_json::to_value(o).ok())),
+            after: Set(serde_json::to_value(&row).ok()),
+            request_id: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        services.push(row);
+    }
+
+    upsert::<organization::Entity>(db, organizations, &[organization::Column::CreatedAt]).await?;
+    upsert::<taxonomy::Entity>(db, taxonomies, &[]).await?;
+    upsert::<taxonomy_term::Entity>(db, terms, &[]).await?;
+    upsert::<service::Entity>(db, services, &[]).await?;
+    if !known_locations.is_empty() {
+        clear_location_parts(db, known_locations).await?;
+    }
+    upsert::<location::Entity>(db, locations, &[]).await?;
+    upsert::<address::Entity>(db, addresses, &[]).await?;
+    upsert::<accessibility::Entity>(db, access, &[]).await?;
+    upsert::<service_at_location::Entity>(db, sals, &[]).await?;
+    upsert::<schedule::Entity>(db, schedules, &[]).await?;
+    upsert::<cost_option::Entity>(db, costs, &[]).await?;
+    upsert::<service_area::Entity>(db, areas, &[]).await?;
+    upsert::<language::Entity>(db, languages, &[]).await?;
+    upsert::<service_taxonomy::Entity>(db, links, &[]).await?;
+    upsert::<capacity::Entity>(db, capacities, &[]).await?;
+    if !rules.is_empty() {
+        eligibility::Entity::insert_many(rules)
+            .exec_without_returning(db)
+            .await?;
+    }
+    if !events.is_empty() {
+        capacity_event::Entity::insert_many(events)
+            .exec_without_returning(db)
+            .await?;
+    }
+    if !audits.is_empty() {
+        audit_event::Entity::insert_many(audits)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Write one record, new or seen before.
 pub async fn write(
     db: &impl ConnectionTrait,
-    mut bundle: Bundle,
+    bundle: Bundle,
     hash: String,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Outcome, WriteError> {
-    let authority_id = bundle.service.authority_id;
     let existing = service::Entity::find_by_id(bundle.service.id.clone())
         .one(db)
         .await?;
     if let Some(old) = &existing {
-        if old.authority_id != authority_id {
+        if old.authority_id != bundle.service.authority_id {
             return refuse(
                 "id",
                 format!("service {} belongs to another authority", old.id),
@@ -82,176 +319,39 @@ pub async fn write(
             return Ok(Outcome::Unchanged);
         }
     }
-
-    match bundle.organization.take() {
-        Some(org) => {
-            if let Some(old) = organization::Entity::find_by_id(org.id.clone())
-                .one(db)
-                .await?
-                && old.authority_id != authority_id
-            {
-                return refuse(
-                    "organization.id",
-                    format!("organization {} belongs to another authority", old.id),
-                );
-            }
-            upsert::<organization::Entity>(db, vec![org], &[organization::Column::CreatedAt])
-                .await?;
-        }
-        None => {
-            let org = organization::Entity::find_by_id(bundle.service.organization_id.clone())
-                .one(db)
-                .await?;
-            match org {
-                None => {
-                    return refuse(
-                        "organization_id",
-                        format!("unknown organization {}", bundle.service.organization_id),
-                    );
-                }
-                Some(org) if org.authority_id != authority_id => {
-                    return refuse(
-                        "organization_id",
-                        format!("organization {} belongs to another authority", org.id),
-                    );
-                }
-                Some(_) => {}
-            }
-        }
-    }
-
-    upsert::<taxonomy::Entity>(db, bundle.taxonomies, &[]).await?;
-    upsert::<taxonomy_term::Entity>(db, bundle.terms, &[]).await?;
-    let wanted: Vec<String> = bundle.categories.iter().map(|(_, id)| id.clone()).collect();
-    let known: HashSet<String> = taxonomy_term::Entity::find()
-        .filter(taxonomy_term::Column::Id.is_in(wanted))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
-    if let Some((path, id)) = bundle.categories.iter().find(|(_, id)| !known.contains(id)) {
-        return refuse(path, format!("unknown taxonomy term {id}"));
-    }
-
-    let wanted: Vec<String> = bundle.locations.iter().map(|l| l.id.clone()).collect();
-    let known_locations = location::Entity::find()
-        .filter(location::Column::Id.is_in(wanted))
-        .all(db)
-        .await?;
-    if let Some(old) = known_locations
-        .iter()
-        .find(|l| l.authority_id != authority_id)
-    {
-        return refuse(
-            "service_at_locations",
-            format!("location {} belongs to another authority", old.id),
-        );
-    }
-
-    let mut row = bundle.service;
-    row.import_hash = Some(hash);
-    if let Some(old) = &existing {
-        row.version = old.version + 1;
-        row.created_at = old.created_at;
-        row.retired_at = old.retired_at;
-        row.last_verified_at = row.last_verified_at.or(old.last_verified_at);
-    }
-    let service_id = row.id.clone();
-    let after = serde_json::to_value(&row).ok();
-    upsert::<service::Entity>(db, vec![row], &[]).await?;
-
+    let known_locations = check_references(db, std::slice::from_ref(&bundle)).await?;
     // A record seen before has its parts replaced; a new one has none to clear.
     let old_capacities = match &existing {
-        Some(_) => clear_service_parts(db, &service_id).await?,
+        Some(old) => clear_service_parts(db, &old.id).await?,
         None => Vec::new(),
     };
-
-    let location_ids: Vec<String> = known_locations.into_iter().map(|l| l.id).collect();
-    if !location_ids.is_empty() {
-        clear_location_parts(db, location_ids).await?;
-    }
-    upsert::<location::Entity>(db, bundle.locations, &[]).await?;
-    upsert::<address::Entity>(db, bundle.addresses, &[]).await?;
-    upsert::<accessibility::Entity>(db, bundle.accessibility, &[]).await?;
-    upsert::<service_at_location::Entity>(db, bundle.service_at_locations, &[]).await?;
-    upsert::<schedule::Entity>(db, bundle.schedules, &[]).await?;
-    upsert::<cost_option::Entity>(db, bundle.cost_options, &[]).await?;
-    upsert::<service_area::Entity>(db, bundle.service_areas, &[]).await?;
-    upsert::<language::Entity>(db, bundle.languages, &[]).await?;
-    let taxonomy_links = bundle
-        .categories
-        .into_iter()
-        .map(|(_, term)| service_taxonomy::Model {
-            service_id: service_id.clone(),
-            taxonomy_term_id: term,
-        })
-        .collect();
-    upsert::<service_taxonomy::Entity>(db, taxonomy_links, &[]).await?;
-    if !bundle.eligibility.is_empty() {
-        eligibility::Entity::insert_many(bundle.eligibility.into_iter().map(
-            |(criterion, value, rule)| eligibility::ActiveModel {
-                service_id: Set(service_id.clone()),
-                criterion: Set(criterion.code().to_string()),
-                value: Set(value),
-                rule: Set(rule.code().to_string()),
-                ..Default::default()
-            },
-        ))
-        .exec_without_returning(db)
-        .await?;
-    }
-
-    let events: Vec<capacity_event::ActiveModel> = bundle
-        .capacities
-        .iter()
-        .filter(|new| {
-            !old_capacities
-                .iter()
-                .any(|old| old.id == new.id && same_capacity(old, new))
-        })
-        .map(|c| capacity_event::ActiveModel {
-            capacity_id: Set(c.id.clone()),
-            service_id: Set(c.service_id.clone()),
-            status: Set(c.status.clone()),
-            available: Set(c.available),
-            maximum: Set(c.maximum),
-            waitlist_length: Set(c.waitlist_length),
-            typical_wait_days: Set(c.typical_wait_days),
-            expires_at: Set(c.expires_at),
-            actor: Set(Some(actor.to_string())),
-            source: Set("import".to_string()),
-            recorded_at: Set(now),
-            ..Default::default()
-        })
-        .collect();
-    upsert::<capacity::Entity>(db, bundle.capacities, &[]).await?;
-    if !events.is_empty() {
-        capacity_event::Entity::insert_many(events)
-            .exec_without_returning(db)
-            .await?;
-    }
-
-    audit_event::Entity::insert(audit_event::ActiveModel {
-        authority_id: Set(Some(authority_id)),
-        actor: Set(actor.to_string()),
-        entity: Set("service".to_string()),
-        entity_id: Set(service_id),
-        action: Set(if existing.is_some() {
-            "import_update"
-        } else {
-            "import_create"
-        }
-        .to_string()),
-        before: Set(existing.and_then(|old| serde_json::to_value(old).ok())),
-        after: Set(after),
-        request_id: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(db)
+    let existing: HashMap<String, service::Model> =
+        existing.into_iter().map(|s| (s.id.clone(), s)).collect();
+    insert_all(
+        db,
+        vec![(bundle, hash)],
+        &existing,
+        &old_capacities,
+        known_locations,
+        actor,
+        now,
+    )
     .await?;
     Ok(Outcome::Written)
+}
+
+/// Write records none of which is stored yet, together. Any refusal refuses the batch.
+pub async fn write_new(
+    db: &impl ConnectionTrait,
+    batch: Vec<(Bundle, String)>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, WriteError> {
+    let bundles: Vec<Bundle> = batch.iter().map(|(b, _)| b.clone()).collect();
+    let known_locations = check_references(db, &bundles).await?;
+    let count = batch.len();
+    insert_all(db, batch, &HashMap::new(), &[], known_locations, actor, now).await?;
+    Ok(count)
 }
 
 /// Remove a service's parts before they are written anew; returns its old capacities
