@@ -23,6 +23,8 @@ pub struct Entry {
     pub locations: Vec<(String, Coordinates)>,
     /// Category term ids.
     pub terms: Vec<String>,
+    /// The same, interned by the index (filled on insert) so filtering hashes nothing.
+    pub term_keys: Vec<u32>,
     /// Lower-case name and description, for `text`.
     pub text: String,
     /// Recorded status and when it expires.
@@ -69,6 +71,18 @@ pub struct Area {
     pub size: f64,
 }
 
+/// Wanted categories, indexed by interned term key.
+pub struct TermSet(Vec<bool>);
+
+impl TermSet {
+    pub fn matches(&self, entry: &Entry) -> bool {
+        entry
+            .term_keys
+            .iter()
+            .any(|k| self.0.get(*k as usize).copied().unwrap_or(false))
+    }
+}
+
 type Point = GeomWithData<[f64; 2], (u32, u16)>;
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
@@ -89,6 +103,7 @@ pub struct SearchIndex {
     area_services: RTree<Boxed>,
     remote: BTreeSet<u32>,
     terms: Vec<Term>,
+    interned: HashMap<String, u32>,
     areas: Vec<Area>,
     area_tree: RTree<Boxed>,
 }
@@ -138,7 +153,8 @@ impl SearchIndex {
         self.remote.clear();
         let mut points = Vec::new();
         let mut boxes = Vec::new();
-        for entry in entries {
+        for mut entry in entries {
+            self.intern(&mut entry);
             let slot = self.slots.len() as u32;
             points.extend(Self::points_of(&entry, slot));
             boxes.extend(Self::boxes_of(&entry, slot));
@@ -186,9 +202,22 @@ impl SearchIndex {
         self.free.push(slot);
     }
 
+    fn intern(&mut self, entry: &mut Entry) {
+        let interned = &mut self.interned;
+        entry.term_keys = entry
+            .terms
+            .iter()
+            .map(|t| {
+                let next = interned.len() as u32;
+                *interned.entry(t.clone()).or_insert(next)
+            })
+            .collect();
+    }
+
     /// Insert or replace one service.
-    pub fn upsert(&mut self, entry: Entry) {
+    pub fn upsert(&mut self, mut entry: Entry) {
         self.remove(&entry.id);
+        self.intern(&mut entry);
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
@@ -209,8 +238,9 @@ impl SearchIndex {
         self.slots[slot as usize] = Some(entry);
     }
 
-    /// Term ids for the codes and all their descendants; Err lists unknown codes.
-    pub fn expand_terms(&self, codes: &[String]) -> Result<HashSet<String>, Vec<String>> {
+    /// The codes and all their descendants as a set entries can be tested against
+    /// without hashing; Err lists unknown codes.
+    pub fn expand_terms(&self, codes: &[String]) -> Result<TermSet, Vec<String>> {
         let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
         for term in &self.terms {
             if let Some(parent) = &term.parent_id {
@@ -238,11 +268,16 @@ impl SearchIndex {
                 }
             }
         }
-        if unknown.is_empty() {
-            Ok(found)
-        } else {
-            Err(unknown)
+        if !unknown.is_empty() {
+            return Err(unknown);
         }
+        let mut bits = vec![false; self.interned.len()];
+        for id in &found {
+            if let Some(&key) = self.interned.get(id) {
+                bits[key as usize] = true;
+            }
+        }
+        Ok(TermSet(bits))
     }
 
     /// The smallest loaded area containing a point.
@@ -261,49 +296,62 @@ impl SearchIndex {
         Some(spatial::contains(&area.shape, at))
     }
 
-    /// Every service that reaches `at`: a location within `radius_metres` (nearest
-    /// location wins), a service area containing the point, or remote delivery with no
-    /// service area whose residency rule (if any) admits it.
-    pub fn reach(&self, at: Coordinates, radius_metres: f64) -> Vec<(u32, Reach)> {
-        let mut found: HashMap<u32, Reach> = HashMap::new();
+    /// Every service that reaches `at` and passes `keep`: a location within
+    /// `radius_metres` (nearest location wins), a service area containing the point,
+    /// or remote delivery with no service area whose residency rule (if any) admits
+    /// it. `keep` runs before any distance is computed, so cheap filters save the
+    /// expensive geodesic arithmetic.
+    pub fn reach(
+        &self,
+        at: Coordinates,
+        radius_metres: f64,
+        keep: impl Fn(&Entry) -> bool,
+    ) -> Vec<(u32, Reach)> {
+        let mut found: Vec<(u32, Reach)> = Vec::new();
         for point in self
             .points
             .locate_in_envelope(&spatial::envelope_around(at, radius_metres))
         {
             let (slot, location) = point.data;
+            if !self.entry(slot).is_some_and(&keep) {
+                continue;
+            }
             let there = Coordinates {
                 latitude: point.geom()[1],
                 longitude: point.geom()[0],
             };
             let metres = at.distance_metres(there);
-            if metres > radius_metres {
-                continue;
-            }
-            let closer = match found.get(&slot) {
-                Some(Reach::AtLocation(best, _)) => metres < *best,
-                _ => true,
-            };
-            if closer {
-                found.insert(slot, Reach::AtLocation(metres, location));
+            if metres <= radius_metres {
+                found.push((slot, Reach::AtLocation(metres, location)));
             }
         }
+        // Nearest location per service.
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(metres(&a.1).total_cmp(&metres(&b.1))));
+        found.dedup_by_key(|(slot, _)| *slot);
+        let at_location = found.len();
+        let already = |found: &[(u32, Reach)], slot: u32| {
+            found[..at_location]
+                .binary_search_by_key(&slot, |f| f.0)
+                .is_ok()
+        };
         let p = [at.longitude, at.latitude];
         for boxed in self.area_services.locate_all_at_point(&p) {
             let slot = boxed.data;
-            if found.contains_key(&slot) {
+            if already(&found, slot) || found[at_location..].iter().any(|f| f.0 == slot) {
                 continue;
             }
             if let Some(entry) = self.entry(slot)
+                && keep(entry)
                 && entry
                     .service_areas
                     .iter()
                     .any(|shape| spatial::contains(shape, at))
             {
-                found.insert(slot, Reach::ServiceArea);
+                found.push((slot, Reach::ServiceArea));
             }
         }
         for &slot in &self.remote {
-            if found.contains_key(&slot) {
+            if already(&found, slot) || found[at_location..].iter().any(|f| f.0 == slot) {
                 continue;
             }
             let Some(entry) = self.entry(slot) else {
@@ -313,10 +361,17 @@ impl SearchIndex {
                 .residency_area
                 .as_deref()
                 .is_none_or(|code| self.resident(code, at).unwrap_or(true));
-            if residency_admits {
-                found.insert(slot, Reach::Remote);
+            if keep(entry) && residency_admits {
+                found.push((slot, Reach::Remote));
             }
         }
-        found.into_iter().collect()
+        found
+    }
+}
+
+fn metres(reach: &Reach) -> f64 {
+    match reach {
+        Reach::AtLocation(m, _) => *m,
+        _ => f64::MAX,
     }
 }

@@ -281,6 +281,7 @@ pub async fn entries(
                 .flatten()
                 .map(|t| t.taxonomy_term_id.clone())
                 .collect(),
+            term_keys: Vec::new(),
             locations: entry_locations,
             listing,
             capacity,

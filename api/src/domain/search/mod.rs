@@ -258,32 +258,23 @@ pub fn run(
         .map(|d| now - chrono::TimeDelta::days(i64::from(d)));
     let today = now.date_naive();
 
+    let keep = |entry: &index::Entry| {
+        wanted_terms
+            .as_ref()
+            .is_none_or(|terms| terms.matches(entry))
+            && text.as_deref().is_none_or(|text| entry.text.contains(text))
+            && request
+                .capacity
+                .as_ref()
+                .is_none_or(|statuses| statuses.contains(&entry.capacity_status(now)))
+            && verified_after.is_none_or(|after| entry.last_verified_at.is_some_and(|v| v >= after))
+    };
     let mut ranked: Vec<(Key, u32, Reach, Fit)> = Vec::new();
     let mut suitable_total = 0;
-    for (slot, reach) in index.reach(request.near, request.radius_metres) {
+    for (slot, reach) in index.reach(request.near, request.radius_metres, keep) {
         let Some(entry) = index.entry(slot) else {
             continue;
         };
-        if let Some(terms) = &wanted_terms
-            && !entry.terms.iter().any(|t| terms.contains(t))
-        {
-            continue;
-        }
-        if let Some(text) = &text
-            && !entry.text.contains(text.as_str())
-        {
-            continue;
-        }
-        if let Some(statuses) = &request.capacity
-            && !statuses.contains(&entry.capacity_status(now))
-        {
-            continue;
-        }
-        if let Some(after) = verified_after
-            && entry.last_verified_at.is_none_or(|v| v < after)
-        {
-            continue;
-        }
         let fit = Fit::from_reasons(eligibility::assess_with(
             &request.person,
             &entry.listing,
