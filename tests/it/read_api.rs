@@ -351,8 +351,11 @@ async fn relations_under_a_list_are_batched_so_queries_stay_flat_as_pages_grow()
         app.data(query, json!({ "first": first })).await;
         counts.push(app.query_count() - before);
     }
-    assert_eq!(
-        counts[0], counts[1],
+    // One statement per relation, whatever the page size. A loader batch can split
+    // when keys arrive after its short collection window (seen on PostgreSQL), so
+    // allow a couple more; N+1 would cost 40 times as many.
+    assert!(
+        counts[1] <= counts[0] + 3 && counts[1] < 25,
         "queries for 2 and 40 services: {counts:?}"
     );
 }
