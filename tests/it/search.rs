@@ -529,3 +529,116 @@ async fn a_search_costs_at_most_two_sql_statements() {
     );
     assert_eq!(app.count("search_event").await, 10);
 }
+
+/// A square area of `half` degrees around a point, stored as a loaded area.
+async fn add_area(app: &TestApp, code: &str, lat: f64, lon: f64, half: f64) {
+    let ring = json!([
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half]
+    ]);
+    let row = entity::area::Model {
+        code: code.to_string(),
+        name: code.to_string(),
+        area_type: "lsoa".to_string(),
+        parent_code: None,
+        geometry: json!({ "type": "Polygon", "coordinates": [ring] }).to_string(),
+        population: None,
+        centroid_latitude: lat,
+        centroid_longitude: lon,
+        min_latitude: lat - half,
+        min_longitude: lon - half,
+        max_latitude: lat + half,
+        max_longitude: lon + half,
+    };
+    signpost::import::upsert::<entity::area::Entity>(&app.db, vec![row], &[])
+        .await
+        .unwrap();
+    app.sync_index().await;
+}
+
+#[tokio::test]
+async fn demand_is_placed_in_the_smallest_loaded_area_containing_the_point() {
+    let app = row_of_services().await;
+    add_area(&app, "E00000001", 53.40, -2.30, 0.2).await;
+    add_area(&app, "E00000002", 53.40, -2.30, 0.01).await;
+    search(
+        &app,
+        json!({ "near": { "latitude": 53.401, "longitude": -2.301 } }),
+        5,
+        Value::Null,
+    )
+    .await;
+    search(
+        &app,
+        json!({ "near": { "latitude": 53.45, "longitude": -2.25 } }),
+        5,
+        Value::Null,
+    )
+    .await;
+    app.flush_demand().await;
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &app.db,
+        sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT area_code FROM search_event ORDER BY id".to_string(),
+        ),
+    )
+    .await
+    .unwrap();
+    let codes: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get("", "area_code").unwrap())
+        .collect();
+    assert_eq!(codes, ["E00000002", "E00000001"]);
+}
+
+#[tokio::test]
+async fn residency_rules_are_assessed_where_the_search_is() {
+    let app = row_of_services().await;
+    add_area(&app, "E00000009", 53.40, -2.30, 0.05).await;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    let row = entity::service::Entity::find_by_id("row-00".to_string())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut row: entity::service::ActiveModel = row.into();
+    row.residency_area_code = Set(Some("E00000009".to_string()));
+    row.updated_at = Set(chrono::Utc::now());
+    row.update(&app.db).await.unwrap();
+    app.sync_index().await;
+
+    let inside = all(
+        &app,
+        json!({ "near": { "latitude": 53.40, "longitude": -2.30 }, "radiusMetres": 10000 }),
+        20,
+    )
+    .await;
+    let row00 = inside
+        .iter()
+        .find(|n| n["service"]["id"] == "row-00")
+        .unwrap();
+    let residency = row00["fit"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["criterion"] == "RESIDENCY")
+        .unwrap();
+    assert_eq!(residency["outcome"], "MET");
+    let outside = all(&app, json!({ "near": { "latitude": 53.40, "longitude": -2.37 }, "radiusMetres": 10000, "includeUnsuitable": true }), 20).await;
+    let row00 = outside
+        .iter()
+        .find(|n| n["service"]["id"] == "row-00")
+        .unwrap();
+    assert_eq!(row00["fit"]["suitable"], false);
+    let suitable_only = all(
+        &app,
+        json!({ "near": { "latitude": 53.40, "longitude": -2.37 }, "radiusMetres": 10000 }),
+        20,
+    )
+    .await;
+    assert!(!ids(&suitable_only).contains(&"row-00".to_string()));
+}

@@ -18,7 +18,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use self::index::{Reach, SearchIndex};
 use super::Policy;
 use super::codes::CapacityStatus;
-use super::eligibility::{self, Fit, Person};
+use super::eligibility::{self, Criterion, Fit, Outcome, Person, Reason};
 use super::paging::{self, Page};
 use crate::error::{AppError, AppResult};
 use crate::spatial::Coordinates;
@@ -227,6 +227,39 @@ pub fn grid_cell(at: Coordinates) -> String {
     )
 }
 
+/// Fit of one entry: the person's criteria, plus residency, which depends on where
+/// the search is (a listing restricted to residents of an area that is not loaded
+/// reads UNKNOWN).
+fn assess(
+    index: &SearchIndex,
+    request: &SearchRequest,
+    entry: &index::Entry,
+    today: chrono::NaiveDate,
+    explain: bool,
+) -> Fit {
+    let mut reasons = eligibility::assess_with(&request.person, &entry.listing, today, explain);
+    if let Some(code) = &entry.residency_area {
+        let (outcome, detail) = match index.resident(code, request.near) {
+            Some(true) => (
+                Outcome::Met,
+                format!("For residents of {code}; this place is inside"),
+            ),
+            Some(false) => (
+                Outcome::NotMet,
+                format!("For residents of {code}; this place is outside"),
+            ),
+            None => (Outcome::Unknown, format!("For residents of {code}")),
+        };
+        let detail = if explain { detail } else { String::new() };
+        reasons.push(Reason {
+            criterion: Criterion::Residency,
+            outcome,
+            detail,
+        });
+    }
+    Fit::from_reasons(reasons)
+}
+
 /// Run a search over the index.
 pub fn run(
     index: &SearchIndex,
@@ -275,12 +308,7 @@ pub fn run(
         let Some(entry) = index.entry(slot) else {
             continue;
         };
-        let fit = Fit::from_reasons(eligibility::assess_with(
-            &request.person,
-            &entry.listing,
-            today,
-            false,
-        ));
+        let fit = assess(index, request, entry, today, false);
         if fit.suitable {
             suitable_total += 1;
         } else if !request.include_unsuitable {
@@ -311,8 +339,7 @@ pub fn run(
         .filter_map(|(key, slot, reach, _)| {
             let entry = index.entry(slot)?;
             // Now write the sentences, for the page only.
-            let fit =
-                Fit::from_reasons(eligibility::assess(&request.person, &entry.listing, today));
+            let fit = assess(index, request, entry, today, true);
             let (distance_metres, reach, nearest_location_id) = match reach {
                 Reach::AtLocation(metres, i) => (
                     Some(metres),

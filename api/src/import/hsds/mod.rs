@@ -152,8 +152,12 @@ pub async fn import(
                     savepoint.commit().await?;
                     report.written += written;
                 }
-                Err(_) => {
+                Err(e) => {
                     savepoint.rollback().await?;
+                    tracing::debug!(
+                        ?e,
+                        "a batch of new records was refused; writing them one by one"
+                    );
                     one_by_one.splice(0..0, fresh);
                 }
             }
