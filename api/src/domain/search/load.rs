@@ -33,23 +33,29 @@ fn minutes(text: &Option<String>) -> Option<u16> {
     Some((chrono::Timelike::hour(&time) * 60 + chrono::Timelike::minute(&time)) as u16)
 }
 
-/// Rows of `E` whose `column` is in `ids` (all rows when `ids` is None), chunked.
-async fn rows_for<E>(
+/// The named columns of `E` as tuples, for rows whose `key` is in `ids` (every row
+/// when `ids` is None). Only what the index needs is read: rows cross from the
+/// database driver one by one, so narrow rows are what makes start-up fast.
+async fn tuples<E, T>(
     db: &impl ConnectionTrait,
-    column: E::Column,
+    columns: Vec<E::Column>,
+    key: E::Column,
     ids: Option<&[String]>,
-) -> Result<Vec<E::Model>, DbErr>
+) -> Result<Vec<T>, DbErr>
 where
     E: EntityTrait,
+    T: sea_orm::TryGetableMany,
 {
+    let select = || E::find().select_only().columns(columns.clone());
     match ids {
-        None => E::find().all(db).await,
+        None => select().into_tuple().all(db).await,
         Some(ids) => {
             let mut out = Vec::new();
             for chunk in ids.chunks(CHUNK) {
                 out.extend(
-                    E::find()
-                        .filter(column.is_in(chunk.iter().cloned()))
+                    select()
+                        .filter(key.is_in(chunk.iter().cloned()))
+                        .into_tuple()
                         .all(db)
                         .await?,
                 );
@@ -69,6 +75,20 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Option<String>) -> HashMap<String,
     map
 }
 
+type ServiceRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<DateTime<Utc>>,
+    Option<f64>,
+    Option<f64>,
+    serde_json::Value,
+    serde_json::Value,
+    Option<String>,
+    Option<DateTime<Utc>>,
+);
+
 /// Index entries for the given services (all when `ids` is None). A service that is
 /// retired or not active has no entry: it is not searchable.
 pub async fn entries(
@@ -76,98 +96,213 @@ pub async fn entries(
     ids: Option<&[String]>,
     policy: Policy,
 ) -> Result<Vec<Entry>, DbErr> {
-    let services: Vec<service::Model> = rows_for::<service::Entity>(db, service::Column::Id, ids)
-        .await?
-        .into_iter()
-        .filter(|s| {
-            s.retired_at.is_none()
-                && ServiceStatus::from_code(&s.status) == Some(ServiceStatus::Active)
-        })
-        .collect();
+    use service::Column as S;
+    let services: Vec<ServiceRow> = tuples::<service::Entity, ServiceRow>(
+        db,
+        vec![
+            S::Id,
+            S::Name,
+            S::Description,
+            S::Status,
+            S::RetiredAt,
+            S::MinimumAge,
+            S::MaximumAge,
+            S::ReferralRoutes,
+            S::DeliveryModes,
+            S::ResidencyAreaCode,
+            S::LastVerifiedAt,
+        ],
+        S::Id,
+        ids,
+    )
+    .await?
+    .into_iter()
+    .filter(|s| s.4.is_none() && ServiceStatus::from_code(&s.3) == Some(ServiceStatus::Active))
+    .collect();
     if services.is_empty() {
         return Ok(Vec::new());
     }
-    let wanted: Option<Vec<String>> = ids.map(|_| services.iter().map(|s| s.id.clone()).collect());
+    let wanted: Option<Vec<String>> = ids.map(|_| services.iter().map(|s| s.0.clone()).collect());
     let wanted = wanted.as_deref();
 
-    let links =
-        rows_for::<service_at_location::Entity>(db, service_at_location::Column::ServiceId, wanted)
-            .await?;
-    let location_ids: Vec<String> = links.iter().map(|l| l.location_id.clone()).collect();
-    let location_filter = wanted.map(|_| location_ids.as_slice());
-    let locations: HashMap<String, location::Model> =
-        rows_for::<location::Entity>(db, location::Column::Id, location_filter)
-            .await?
-            .into_iter()
-            .map(|l| (l.id.clone(), l))
-            .collect();
-    let access = group(
-        rows_for::<accessibility::Entity>(db, accessibility::Column::LocationId, location_filter)
-            .await?,
-        |a| Some(a.location_id.clone()),
-    );
-    let languages = rows_for::<language::Entity>(db, language::Column::ServiceId, wanted).await?;
-    let location_languages = match location_filter {
-        Some(ids) => {
-            rows_for::<language::Entity>(db, language::Column::LocationId, Some(ids)).await?
-        }
-        None => Vec::new(), // the full load above already read every language row
-    };
-    let languages_by_location = group(
-        languages
-            .iter()
-            .chain(&location_languages)
-            .cloned()
-            .collect::<Vec<_>>(),
-        |l| l.location_id.clone(),
-    );
-    let languages_by_service = group(languages, |l| l.service_id.clone());
-    let links = group(links, |l| Some(l.service_id.clone()));
-    let terms = group(
-        rows_for::<service_taxonomy::Entity>(db, service_taxonomy::Column::ServiceId, wanted)
-            .await?,
-        |t| Some(t.service_id.clone()),
-    );
-    let rules = group(
-        rows_for::<eligibility::Entity>(db, eligibility::Column::ServiceId, wanted).await?,
-        |r| Some(r.service_id.clone()),
-    );
-    let prices = group(
-        rows_for::<cost_option::Entity>(db, cost_option::Column::ServiceId, wanted).await?,
-        |c| Some(c.service_id.clone()),
-    );
-    let schedules = group(
-        rows_for::<schedule::Entity>(db, schedule::Column::ServiceId, wanted).await?,
-        |s| s.service_id.clone(),
-    );
-    let capacities = group(
-        rows_for::<capacity::Entity>(db, capacity::Column::ServiceId, wanted).await?,
-        |c| Some(c.service_id.clone()),
-    );
-    let areas = group(
-        rows_for::<service_area::Entity>(db, service_area::Column::ServiceId, wanted).await?,
-        |a| Some(a.service_id.clone()),
-    );
+    use service_at_location::Column as Sal;
+    let links: Vec<(String, String)> = tuples::<service_at_location::Entity, _>(
+        db,
+        vec![Sal::ServiceId, Sal::LocationId],
+        Sal::ServiceId,
+        wanted,
+    )
+    .await?;
+    let location_ids: Vec<String> = links.iter().map(|l| l.1.clone()).collect();
+    let by_location = wanted.map(|_| location_ids.as_slice());
+
+    // The rest are independent: read them side by side on the pool's connections.
+    let (
+        locations,
+        access,
+        languages,
+        location_languages,
+        terms,
+        rules,
+        prices,
+        schedules,
+        capacities,
+        areas,
+    ) = tokio::try_join!(
+        tuples::<location::Entity, (String, Option<f64>, Option<f64>)>(
+            db,
+            vec![
+                location::Column::Id,
+                location::Column::Latitude,
+                location::Column::Longitude
+            ],
+            location::Column::Id,
+            by_location,
+        ),
+        tuples::<accessibility::Entity, (String, Option<String>)>(
+            db,
+            vec![
+                accessibility::Column::LocationId,
+                accessibility::Column::Feature
+            ],
+            accessibility::Column::LocationId,
+            by_location,
+        ),
+        tuples::<language::Entity, (Option<String>, Option<String>, Option<String>)>(
+            db,
+            vec![
+                language::Column::ServiceId,
+                language::Column::LocationId,
+                language::Column::Code
+            ],
+            language::Column::ServiceId,
+            wanted,
+        ),
+        async {
+            match by_location {
+                // A full load already read every language row above.
+                None => Ok(Vec::new()),
+                Some(ids) => {
+                    tuples::<language::Entity, (Option<String>, Option<String>, Option<String>)>(
+                        db,
+                        vec![
+                            language::Column::ServiceId,
+                            language::Column::LocationId,
+                            language::Column::Code,
+                        ],
+                        language::Column::LocationId,
+                        Some(ids),
+                    )
+                    .await
+                }
+            }
+        },
+        tuples::<service_taxonomy::Entity, (String, String)>(
+            db,
+            vec![
+                service_taxonomy::Column::ServiceId,
+                service_taxonomy::Column::TaxonomyTermId
+            ],
+            service_taxonomy::Column::ServiceId,
+            wanted,
+        ),
+        tuples::<eligibility::Entity, (String, String, String, String)>(
+            db,
+            vec![
+                eligibility::Column::ServiceId,
+                eligibility::Column::Criterion,
+                eligibility::Column::Value,
+                eligibility::Column::Rule,
+            ],
+            eligibility::Column::ServiceId,
+            wanted,
+        ),
+        tuples::<cost_option::Entity, (String, Option<i64>, serde_json::Value)>(
+            db,
+            vec![
+                cost_option::Column::ServiceId,
+                cost_option::Column::AmountPence,
+                cost_option::Column::Concessions
+            ],
+            cost_option::Column::ServiceId,
+            wanted,
+        ),
+        tuples::<schedule::Entity, ScheduleRow>(
+            db,
+            vec![
+                schedule::Column::ServiceId,
+                schedule::Column::Byday,
+                schedule::Column::OpensAt,
+                schedule::Column::ClosesAt,
+                schedule::Column::ValidFrom,
+                schedule::Column::ValidTo,
+            ],
+            schedule::Column::ServiceId,
+            wanted,
+        ),
+        tuples::<capacity::Entity, (String, String, DateTime<Utc>, Option<DateTime<Utc>>)>(
+            db,
+            vec![
+                capacity::Column::ServiceId,
+                capacity::Column::Status,
+                capacity::Column::UpdatedAt,
+                capacity::Column::ExpiresAt,
+            ],
+            capacity::Column::ServiceId,
+            wanted,
+        ),
+        tuples::<service_area::Entity, (String, Option<String>, Option<String>)>(
+            db,
+            vec![
+                service_area::Column::ServiceId,
+                service_area::Column::ExtentType,
+                service_area::Column::Extent
+            ],
+            service_area::Column::ServiceId,
+            wanted,
+        ),
+    )?;
+
+    let locations: HashMap<String, Coordinates> = locations
+        .into_iter()
+        .filter_map(|(id, lat, lon)| Some((id, Coordinates::new(lat?, lon?).ok()?)))
+        .collect();
+    let access = group(access, |a| Some(a.0.clone()));
+    let all_languages: Vec<_> = languages.into_iter().chain(location_languages).collect();
+    let languages_by_location = group(all_languages.clone(), |l| l.1.clone());
+    let languages_by_service = group(all_languages, |l| l.0.clone());
+    let links = group(links, |l| Some(l.0.clone()));
+    let terms = group(terms, |t| Some(t.0.clone()));
+    let rules = group(rules, |r| Some(r.0.clone()));
+    let prices = group(prices, |c| Some(c.0.clone()));
+    let schedules = group(schedules, |s| s.0.clone());
+    let capacities = group(capacities, |c| Some(c.0.clone()));
+    let areas = group(areas, |a| Some(a.0.clone()));
 
     let mut out = Vec::with_capacity(services.len());
-    for s in services {
+    for (
+        id,
+        name,
+        description,
+        _,
+        _,
+        minimum_age,
+        maximum_age,
+        referral_routes,
+        delivery_modes,
+        residency,
+        verified,
+    ) in services
+    {
         let mut entry_locations = Vec::new();
         let mut access_features = Vec::new();
         let mut spoken: Vec<String> = Vec::new();
-        for link in links.get(&s.id).into_iter().flatten() {
-            let Some(loc) = locations.get(&link.location_id) else {
-                continue;
-            };
-            if let (Some(lat), Some(lon)) = (loc.latitude, loc.longitude)
-                && let Ok(point) = Coordinates::new(lat, lon)
-            {
-                entry_locations.push((loc.id.clone(), point));
+        for (_, location_id) in links.get(&id).into_iter().flatten() {
+            if let Some(point) = locations.get(location_id) {
+                entry_locations.push((location_id.clone(), *point));
             }
-            for a in access.get(&loc.id).into_iter().flatten() {
-                if let Some(f) = a
-                    .feature
-                    .as_deref()
-                    .and_then(AccessibilityFeature::from_code)
+            for (_, feature) in access.get(location_id).into_iter().flatten() {
+                if let Some(f) = feature.as_deref().and_then(AccessibilityFeature::from_code)
                     && !access_features.contains(&f)
                 {
                     access_features.push(f);
@@ -175,36 +310,36 @@ pub async fn entries(
             }
             spoken.extend(
                 languages_by_location
-                    .get(&loc.id)
+                    .get(location_id)
                     .into_iter()
                     .flatten()
-                    .filter_map(|l| l.code.clone()),
+                    .filter_map(|l| l.2.clone()),
             );
         }
         spoken.extend(
             languages_by_service
-                .get(&s.id)
+                .get(&id)
                 .into_iter()
                 .flatten()
-                .filter_map(|l| l.code.clone()),
+                .filter_map(|l| l.2.clone()),
         );
         spoken.sort();
         spoken.dedup();
 
         let mut listing = Listing {
-            minimum_age: s.minimum_age,
-            maximum_age: s.maximum_age,
+            minimum_age,
+            maximum_age,
             languages: spoken,
             access: access_features,
-            delivery_modes: codes_of(&s.delivery_modes, DeliveryMode::from_code),
-            referral_routes: codes_of(&s.referral_routes, ReferralRoute::from_code),
+            delivery_modes: codes_of(&delivery_modes, DeliveryMode::from_code),
+            referral_routes: codes_of(&referral_routes, ReferralRoute::from_code),
             ..Listing::default()
         };
-        for rule in rules.get(&s.id).into_iter().flatten() {
-            let value = rule.value.clone();
+        for (_, criterion, value, rule) in rules.get(&id).into_iter().flatten() {
+            let value = value.clone();
             match (
-                EligibilityCriterion::from_code(&rule.criterion),
-                EligibilityRule::from_code(&rule.rule),
+                EligibilityCriterion::from_code(criterion),
+                EligibilityRule::from_code(rule),
             ) {
                 (Some(EligibilityCriterion::Gender), Some(EligibilityRule::RestrictedTo)) => {
                     listing.genders_restricted.push(value)
@@ -222,78 +357,77 @@ pub async fn entries(
             }
         }
         listing.prices = prices
-            .get(&s.id)
+            .get(&id)
             .into_iter()
             .flatten()
-            .map(|c| Price {
-                pence: c.amount_pence,
-                concessions: codes_of(&c.concessions, |v| Some(v.to_string())),
+            .map(|(_, pence, concessions)| Price {
+                pence: *pence,
+                concessions: codes_of(concessions, |v| Some(v.to_string())),
             })
             .collect();
         listing.sessions = schedules
-            .get(&s.id)
+            .get(&id)
             .into_iter()
             .flatten()
-            .map(|sch| Session {
-                days: days_in(sch.byday.as_deref()),
-                opens: minutes(&sch.opens_at),
-                closes: minutes(&sch.closes_at),
-                valid_from: sch.valid_from,
-                valid_to: sch.valid_to,
+            .map(|(_, byday, opens, closes, valid_from, valid_to)| Session {
+                days: days_in(byday.as_deref()),
+                opens: minutes(opens),
+                closes: minutes(closes),
+                valid_from: *valid_from,
+                valid_to: *valid_to,
             })
             .collect();
         let capacity = capacities
-            .get(&s.id)
-            .and_then(|rows| rows.iter().max_by_key(|c| c.updated_at))
+            .get(&id)
+            .and_then(|rows| rows.iter().max_by_key(|c| c.2))
             .map(|c| {
-                let status =
-                    CapacityStatus::from_code(&c.status).unwrap_or(CapacityStatus::Unknown);
+                let status = CapacityStatus::from_code(&c.1).unwrap_or(CapacityStatus::Unknown);
                 (
                     status,
-                    capacity_rules::expires_at(
-                        c.updated_at,
-                        c.expires_at,
-                        policy.capacity_expiry_days,
-                    ),
+                    capacity_rules::expires_at(c.2, c.3, policy.capacity_expiry_days),
                 )
             });
         let service_areas = areas
-            .get(&s.id)
+            .get(&id)
             .into_iter()
             .flatten()
-            .filter(|a| a.extent_type.as_deref() == Some("geojson"))
-            .filter_map(|a| spatial::parse_polygons(a.extent.as_deref()?).ok())
+            .filter(|a| a.1.as_deref() == Some("geojson"))
+            .filter_map(|a| spatial::parse_polygons(a.2.as_deref()?).ok())
             .collect();
         let remote = listing
             .delivery_modes
             .iter()
             .any(|m| matches!(m, DeliveryMode::Online | DeliveryMode::Telephone));
         out.push(Entry {
-            text: format!(
-                "{} {}",
-                s.name,
-                s.description.as_deref().unwrap_or_default()
-            )
-            .to_lowercase(),
+            text: format!("{name} {}", description.as_deref().unwrap_or_default()).to_lowercase(),
             terms: terms
-                .get(&s.id)
+                .get(&id)
                 .into_iter()
                 .flatten()
-                .map(|t| t.taxonomy_term_id.clone())
+                .map(|t| t.1.clone())
                 .collect(),
             term_keys: Vec::new(),
             locations: entry_locations,
             listing,
             capacity,
-            last_verified_at: s.last_verified_at,
+            last_verified_at: verified,
             service_areas,
             remote,
-            residency_area: s.residency_area_code.clone(),
-            id: s.id,
+            residency_area: residency,
+            id,
         });
     }
     Ok(out)
 }
+
+type ScheduleRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<chrono::NaiveDate>,
+    Option<chrono::NaiveDate>,
+);
 
 pub async fn terms(db: &impl ConnectionTrait) -> Result<Vec<Term>, DbErr> {
     let rows: Vec<(String, String, Option<String>)> = taxonomy_term::Entity::find()
