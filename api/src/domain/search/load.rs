@@ -22,8 +22,31 @@ use crate::domain::codes::{
 use crate::domain::eligibility::{Listing, Price, Session};
 use crate::spatial::{self, Coordinates};
 
-/// How many ids one `IN (...)` list carries.
-const CHUNK: usize = 500;
+/// How many ids one `IN (...)` list carries (well under SQLite's 32,766 variables).
+const CHUNK: usize = 5000;
+
+/// Ids of services after `after`, in id order, a page at a time: start-up
+/// loads the index page by page so its peak memory stays bounded.
+pub async fn searchable_ids(
+    db: &impl ConnectionTrait,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<String>, DbErr> {
+    let mut query = service::Entity::find()
+        .select_only()
+        .column(service::Column::Id)
+        .filter(service::Column::RetiredAt.is_null())
+        .filter(service::Column::Status.eq(ServiceStatus::Active.code()));
+    if let Some(after) = after {
+        query = query.filter(service::Column::Id.gt(after));
+    }
+    query
+        .order_by_asc(service::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
+}
 
 fn minutes(text: &Option<String>) -> Option<u16> {
     let text = text.as_deref()?;
@@ -33,23 +56,40 @@ fn minutes(text: &Option<String>) -> Option<u16> {
     Some((chrono::Timelike::hour(&time) * 60 + chrono::Timelike::minute(&time)) as u16)
 }
 
-/// The named columns of `E` as tuples, for rows whose `key` is in `ids` (every row
-/// when `ids` is None). Only what the index needs is read: rows cross from the
-/// database driver one by one, so narrow rows are what makes start-up fast.
+/// Which services (or locations) a load covers.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    All,
+    /// Exactly these ids.
+    Ids(&'a [String]),
+    /// Every id from the first to the last, inclusive: a page of ids in order.
+    Range(&'a str, &'a str),
+}
+
+/// The named columns of `E` as tuples, for rows whose `key` is in `scope`. Only what
+/// the index needs is read: rows cross from the database driver one by one, so
+/// narrow rows are what makes start-up fast.
 async fn tuples<E, T>(
     db: &impl ConnectionTrait,
     columns: Vec<E::Column>,
     key: E::Column,
-    ids: Option<&[String]>,
+    scope: Scope<'_>,
 ) -> Result<Vec<T>, DbErr>
 where
     E: EntityTrait,
     T: sea_orm::TryGetableMany,
 {
     let select = || E::find().select_only().columns(columns.clone());
-    match ids {
-        None => select().into_tuple().all(db).await,
-        Some(ids) => {
+    match scope {
+        Scope::All => select().into_tuple().all(db).await,
+        Scope::Range(first, last) => {
+            select()
+                .filter(key.between(first, last))
+                .into_tuple()
+                .all(db)
+                .await
+        }
+        Scope::Ids(ids) => {
             let mut out = Vec::new();
             for chunk in ids.chunks(CHUNK) {
                 out.extend(
@@ -89,11 +129,11 @@ type ServiceRow = (
     Option<DateTime<Utc>>,
 );
 
-/// Index entries for the given services (all when `ids` is None). A service that is
-/// retired or not active has no entry: it is not searchable.
+/// Index entries for the services in `scope`. A service that is retired or not active
+/// has no entry: it is not searchable.
 pub async fn entries(
     db: &impl ConnectionTrait,
-    ids: Option<&[String]>,
+    scope: Scope<'_>,
     policy: Policy,
 ) -> Result<Vec<Entry>, DbErr> {
     use service::Column as S;
@@ -113,7 +153,7 @@ pub async fn entries(
             S::LastVerifiedAt,
         ],
         S::Id,
-        ids,
+        scope,
     )
     .await?
     .into_iter()
@@ -122,8 +162,14 @@ pub async fn entries(
     if services.is_empty() {
         return Ok(Vec::new());
     }
-    let wanted: Option<Vec<String>> = ids.map(|_| services.iter().map(|s| s.0.clone()).collect());
-    let wanted = wanted.as_deref();
+    let searchable: Vec<String> = match scope {
+        Scope::Ids(_) => services.iter().map(|s| s.0.clone()).collect(),
+        _ => Vec::new(),
+    };
+    let wanted = match scope {
+        Scope::Ids(_) => Scope::Ids(&searchable),
+        other => other,
+    };
 
     use service_at_location::Column as Sal;
     let links: Vec<(String, String)> = tuples::<service_at_location::Entity, _>(
@@ -134,7 +180,10 @@ pub async fn entries(
     )
     .await?;
     let location_ids: Vec<String> = links.iter().map(|l| l.1.clone()).collect();
-    let by_location = wanted.map(|_| location_ids.as_slice());
+    let by_location = match scope {
+        Scope::All => Scope::All,
+        _ => Scope::Ids(&location_ids),
+    };
 
     // The rest are independent: read them side by side on the pool's connections.
     let (
@@ -181,8 +230,8 @@ pub async fn entries(
         async {
             match by_location {
                 // A full load already read every language row above.
-                None => Ok(Vec::new()),
-                Some(ids) => {
+                Scope::All => Ok(Vec::new()),
+                ids => {
                     tuples::<language::Entity, (Option<String>, Option<String>, Option<String>)>(
                         db,
                         vec![
@@ -191,7 +240,7 @@ pub async fn entries(
                             language::Column::Code,
                         ],
                         language::Column::LocationId,
-                        Some(ids),
+                        ids,
                     )
                     .await
                 }

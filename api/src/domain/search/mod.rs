@@ -23,6 +23,9 @@ use super::paging::{self, Page};
 use crate::error::{AppError, AppResult};
 use crate::spatial::Coordinates;
 
+/// Services loaded per page at start-up.
+const LOAD_PAGE: u64 = 5000;
+
 /// How far back each follow-up looks, so a write that commits late is still seen.
 const LAG: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 
@@ -51,7 +54,16 @@ impl SearchHandle {
             policy,
         };
         let started = Utc::now();
-        let entries = load::entries(db, None, policy).await?;
+        let mut entries = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let ids = load::searchable_ids(db, after.as_deref(), LOAD_PAGE).await?;
+            let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+                break;
+            };
+            entries.extend(load::entries(db, load::Scope::Range(first, last), policy).await?);
+            after = Some(last.clone());
+        }
         let terms = load::terms(db).await?;
         let areas = load::areas(db).await?;
         {
@@ -97,7 +109,7 @@ impl SearchHandle {
             return Ok(0);
         }
         let ids: Vec<String> = changed.iter().map(|(id, _)| id.clone()).collect();
-        let entries = load::entries(db, Some(&ids), self.policy).await?;
+        let entries = load::entries(db, load::Scope::Ids(&ids), self.policy).await?;
         let terms = load::terms(db).await?;
         {
             let mut index = self.write();
