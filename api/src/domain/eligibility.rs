@@ -198,91 +198,63 @@ fn age(person: f64, listing: &Listing, x: bool) -> Reason {
     })
 }
 
+/// Gender and circumstance rules alike: a restricted-to list excludes everyone not
+/// on it (NOT_MET); a suitable-for list only ranks (UNKNOWN for others); no list is
+/// a listing silent on the criterion.
+fn rules(
+    criterion: Criterion,
+    said: &[String],
+    restricted: &[String],
+    suitable: &[String],
+    silent: &'static str,
+    x: bool,
+) -> Reason {
+    let (list, prefix, miss) = if !restricted.is_empty() {
+        (restricted, "Only for", Outcome::NotMet)
+    } else if !suitable.is_empty() {
+        (suitable, "Aimed at", Outcome::Unknown)
+    } else {
+        return reason(criterion, Outcome::Unknown, x, || silent);
+    };
+    let who = || {
+        list.iter()
+            .map(|c| label(c))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    match said.iter().find(|c| contains(list, c)) {
+        Some(c) => reason(criterion, Outcome::Met, x, || {
+            format!("{prefix} {}; you said {}", who(), label(c))
+        }),
+        None if miss == Outcome::NotMet => {
+            reason(criterion, miss, x, || format!("{prefix} {}", who()))
+        }
+        None => reason(criterion, miss, x, || {
+            format!("{prefix} {}; open to others", who())
+        }),
+    }
+}
+
 fn gender(person: &str, listing: &Listing, x: bool) -> Reason {
-    if !listing.genders_restricted.is_empty() {
-        let who = listing
-            .genders_restricted
-            .iter()
-            .map(|g| label(g))
-            .collect::<Vec<_>>()
-            .join(" or ");
-        let outcome = if contains(&listing.genders_restricted, person) {
-            Outcome::Met
-        } else {
-            Outcome::NotMet
-        };
-        return reason(Criterion::Gender, outcome, x, || {
-            format!("Only for {who}; you said {}", label(person))
-        });
-    }
-    if !listing.genders_suitable.is_empty() {
-        let who = listing
-            .genders_suitable
-            .iter()
-            .map(|g| label(g))
-            .collect::<Vec<_>>()
-            .join(" or ");
-        let outcome = if contains(&listing.genders_suitable, person) {
-            Outcome::Met
-        } else {
-            Outcome::Unknown
-        };
-        return reason(Criterion::Gender, outcome, x, || {
-            format!("Aimed at {who}; open to others")
-        });
-    }
-    reason(
+    let said = [person.to_string()];
+    rules(
         Criterion::Gender,
-        Outcome::Unknown,
+        &said,
+        &listing.genders_restricted,
+        &listing.genders_suitable,
+        "No gender rules listed",
         x,
-        || "No gender rules listed",
     )
 }
 
 fn circumstances(person: &[String], listing: &Listing, x: bool) -> Reason {
-    if !listing.circumstances_restricted.is_empty() {
-        let who = listing
-            .circumstances_restricted
-            .iter()
-            .map(|c| label(c))
-            .collect::<Vec<_>>()
-            .join(" or ");
-        return match person
-            .iter()
-            .find(|c| contains(&listing.circumstances_restricted, c))
-        {
-            Some(c) => reason(Criterion::Circumstances, Outcome::Met, x, || {
-                format!("Only for {who}; you said {}", label(c))
-            }),
-            None => reason(Criterion::Circumstances, Outcome::NotMet, x, || {
-                format!("Only for {who}")
-            }),
-        };
-    }
-    if !listing.circumstances_suitable.is_empty() {
-        let who = listing
-            .circumstances_suitable
-            .iter()
-            .map(|c| label(c))
-            .collect::<Vec<_>>()
-            .join(" or ");
-        return match person
-            .iter()
-            .find(|c| contains(&listing.circumstances_suitable, c))
-        {
-            Some(c) => reason(Criterion::Circumstances, Outcome::Met, x, || {
-                format!("Aimed at {who}; you said {}", label(c))
-            }),
-            None => reason(Criterion::Circumstances, Outcome::Unknown, x, || {
-                format!("Aimed at {who}; open to others")
-            }),
-        };
-    }
-    reason(
+    rules(
         Criterion::Circumstances,
-        Outcome::Unknown,
+        person,
+        &listing.circumstances_restricted,
+        &listing.circumstances_suitable,
+        "No circumstances listed",
         x,
-        || "No circumstances listed",
     )
 }
 

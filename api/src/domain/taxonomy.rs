@@ -1,24 +1,25 @@
 //! Taxonomy terms: codes clients send, expanded to the term and all its descendants,
-//! so asking for "social-activities" also finds "walking-groups" beneath it.
+//! so asking for "social-activities" also finds "walking-groups" beneath it. One
+//! expansion serves both the listing filters and the search index.
 
 use std::collections::{HashMap, HashSet};
 
 use entity::taxonomy_term;
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect};
 
 use crate::error::{AppError, AppResult};
 
-/// Term ids for the given codes and every descendant. Unknown codes are a
-/// BAD_USER_INPUT naming `field` and the codes.
-pub async fn expand_codes(
-    db: &impl ConnectionTrait,
-    codes: &[String],
-    field: &str,
-) -> AppResult<Vec<String>> {
-    if codes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let terms: Vec<(String, String, Option<String>)> = taxonomy_term::Entity::find()
+/// A taxonomy term as expansion needs it.
+#[derive(Clone, Debug)]
+pub struct Term {
+    pub id: String,
+    pub code: String,
+    pub parent_id: Option<String>,
+}
+
+/// Every term, without names or descriptions.
+pub async fn all_terms(db: &impl ConnectionTrait) -> Result<Vec<Term>, DbErr> {
+    let rows: Vec<(String, String, Option<String>)> = taxonomy_term::Entity::find()
         .select_only()
         .columns([
             taxonomy_term::Column::Id,
@@ -28,40 +29,98 @@ pub async fn expand_codes(
         .into_tuple()
         .all(db)
         .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, code, parent_id)| Term {
+            id,
+            code,
+            parent_id,
+        })
+        .collect())
+}
+
+/// Ids of the terms with these codes (any case) and all their descendants; Err lists
+/// the codes no term has.
+pub fn expand(terms: &[Term], codes: &[String]) -> Result<HashSet<String>, Vec<String>> {
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (id, _, parent) in &terms {
-        if let Some(parent) = parent {
+    for term in terms {
+        if let Some(parent) = &term.parent_id {
             children
                 .entry(parent.as_str())
                 .or_default()
-                .push(id.as_str());
+                .push(term.id.as_str());
         }
     }
     let mut found = HashSet::new();
     let mut unknown = Vec::new();
     for code in codes {
-        let roots: Vec<&str> = terms
+        let mut stack: Vec<&str> = terms
             .iter()
-            .filter(|(_, c, _)| c.eq_ignore_ascii_case(code.trim()))
-            .map(|(id, _, _)| id.as_str())
+            .filter(|t| t.code.eq_ignore_ascii_case(code.trim()))
+            .map(|t| t.id.as_str())
             .collect();
-        if roots.is_empty() {
+        if stack.is_empty() {
             unknown.push(code.clone());
         }
-        let mut stack = roots;
         while let Some(id) = stack.pop() {
             if found.insert(id.to_string()) {
                 stack.extend(children.get(id).into_iter().flatten());
             }
         }
     }
-    if !unknown.is_empty() {
-        return Err(AppError::bad_input(
+    if unknown.is_empty() {
+        Ok(found)
+    } else {
+        Err(unknown)
+    }
+}
+
+/// `expand` over the stored terms; unknown codes are a BAD_USER_INPUT naming `field`.
+pub async fn expand_codes(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+    field: &str,
+) -> AppResult<Vec<String>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let terms = all_terms(db).await?;
+    let found = expand(&terms, codes).map_err(|unknown| {
+        AppError::bad_input(
             field,
             format!("unknown taxonomy term: {}", unknown.join(", ")),
-        ));
-    }
+        )
+    })?;
     let mut ids: Vec<String> = found.into_iter().collect();
     ids.sort();
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_expands_to_its_descendants_and_unknown_codes_are_named() {
+        let term = |id: &str, code: &str, parent: Option<&str>| Term {
+            id: id.into(),
+            code: code.into(),
+            parent_id: parent.map(Into::into),
+        };
+        let terms = [
+            term("1", "social", None),
+            term("2", "walking", Some("1")),
+            term("3", "nordic", Some("2")),
+        ];
+        let mut found: Vec<String> = expand(&terms, &["SOCIAL".into()])
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        found.sort();
+        assert_eq!(found, ["1", "2", "3"]);
+        assert_eq!(
+            expand(&terms, &["walking".into(), "nope".into()]).err(),
+            Some(vec!["nope".to_string()])
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //! lies in the table. The database stays the source of truth; the index is rebuilt
 //! from it at start-up and follows it as it changes (see `load`).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use geo::{BoundingRect, MultiPolygon};
@@ -12,6 +12,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 
 use crate::domain::codes::CapacityStatus;
 use crate::domain::eligibility::Listing;
+use crate::domain::taxonomy::Term;
 use crate::spatial::{self, Coordinates};
 
 /// Everything search needs about one service.
@@ -30,6 +31,8 @@ pub struct Entry {
     /// Recorded status and when it expires.
     pub capacity: Option<(CapacityStatus, DateTime<Utc>)>,
     pub last_verified_at: Option<DateTime<Utc>>,
+    /// The service row's `updated_at` when loaded, to follow changes.
+    pub updated_at: DateTime<Utc>,
     pub service_areas: Vec<MultiPolygon<f64>>,
     /// Delivered online or by telephone.
     pub remote: bool,
@@ -52,14 +55,6 @@ impl Entry {
             None => CapacityStatus::Unknown,
         }
     }
-}
-
-/// A taxonomy term as the index knows it.
-#[derive(Clone, Debug)]
-pub struct Term {
-    pub id: String,
-    pub code: String,
-    pub parent_id: Option<String>,
 }
 
 /// A loaded area, for residency rules and for placing demand.
@@ -241,36 +236,7 @@ impl SearchIndex {
     /// The codes and all their descendants as a set entries can be tested against
     /// without hashing; Err lists unknown codes.
     pub fn expand_terms(&self, codes: &[String]) -> Result<TermSet, Vec<String>> {
-        let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
-        for term in &self.terms {
-            if let Some(parent) = &term.parent_id {
-                children
-                    .entry(parent.as_str())
-                    .or_default()
-                    .push(term.id.as_str());
-            }
-        }
-        let mut found = HashSet::new();
-        let mut unknown = Vec::new();
-        for code in codes {
-            let mut stack: Vec<&str> = self
-                .terms
-                .iter()
-                .filter(|t| t.code.eq_ignore_ascii_case(code.trim()))
-                .map(|t| t.id.as_str())
-                .collect();
-            if stack.is_empty() {
-                unknown.push(code.clone());
-            }
-            while let Some(id) = stack.pop() {
-                if found.insert(id.to_string()) {
-                    stack.extend(children.get(id).into_iter().flatten());
-                }
-            }
-        }
-        if !unknown.is_empty() {
-            return Err(unknown);
-        }
+        let found = crate::domain::taxonomy::expand(&self.terms, codes)?;
         let mut bits = vec![false; self.interned.len()];
         for id in &found {
             if let Some(&key) = self.interned.get(id) {

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveTime, Utc};
 use entity::{
     accessibility, area, capacity, cost_option, eligibility, language, location, schedule, service,
-    service_area, service_at_location, service_taxonomy, taxonomy_term,
+    service_area, service_at_location, service_taxonomy,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::index::{Area, Entry, Term};
+use super::index::{Area, Entry};
 use crate::domain::Policy;
 use crate::domain::capacity as capacity_rules;
 use crate::domain::codes::{
@@ -127,6 +127,7 @@ type ServiceRow = (
     serde_json::Value,
     Option<String>,
     Option<DateTime<Utc>>,
+    DateTime<Utc>,
 );
 
 /// Index entries for the services in `scope`. A service that is retired or not active
@@ -151,6 +152,7 @@ pub async fn entries(
             S::DeliveryModes,
             S::ResidencyAreaCode,
             S::LastVerifiedAt,
+            S::UpdatedAt,
         ],
         S::Id,
         scope,
@@ -341,6 +343,7 @@ pub async fn entries(
         delivery_modes,
         residency,
         verified,
+        updated_at,
     ) in services
     {
         let mut entry_locations = Vec::new();
@@ -460,6 +463,7 @@ pub async fn entries(
             listing,
             capacity,
             last_verified_at: verified,
+            updated_at,
             service_areas,
             remote,
             residency_area: residency,
@@ -477,27 +481,6 @@ type ScheduleRow = (
     Option<chrono::NaiveDate>,
     Option<chrono::NaiveDate>,
 );
-
-pub async fn terms(db: &impl ConnectionTrait) -> Result<Vec<Term>, DbErr> {
-    let rows: Vec<(String, String, Option<String>)> = taxonomy_term::Entity::find()
-        .select_only()
-        .columns([
-            taxonomy_term::Column::Id,
-            taxonomy_term::Column::Code,
-            taxonomy_term::Column::ParentId,
-        ])
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, code, parent_id)| Term {
-            id,
-            code,
-            parent_id,
-        })
-        .collect())
-}
 
 pub async fn areas(db: &impl ConnectionTrait) -> Result<Vec<Area>, DbErr> {
     let rows = area::Entity::find()

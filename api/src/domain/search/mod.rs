@@ -27,7 +27,7 @@ use crate::spatial::Coordinates;
 const LOAD_PAGE: u64 = 5000;
 
 /// How far back each follow-up looks, so a write that commits late is still seen.
-const LAG: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+const LAG: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
 
 /// What the index has applied, to follow the database by `updated_at`.
 #[derive(Default)]
@@ -64,12 +64,17 @@ impl SearchHandle {
             entries.extend(load::entries(db, load::Scope::Range(first, last), policy).await?);
             after = Some(last.clone());
         }
-        let terms = load::terms(db).await?;
+        let terms = crate::domain::taxonomy::all_terms(db).await?;
         let areas = load::areas(db).await?;
         {
             let mut follow = handle.follow.lock().await;
             follow.watermark = Some(started);
             follow.areas = areas.len();
+            // What was loaded need not be loaded again when the first follow-up looks
+            // back over the lag window (right after a big import, that is everything).
+            for entry in entries.iter().filter(|e| e.updated_at >= started - LAG) {
+                follow.applied.insert(entry.id.clone(), entry.updated_at);
+            }
         }
         let mut index = handle.write();
         index.rebuild(entries);
@@ -110,7 +115,7 @@ impl SearchHandle {
         }
         let ids: Vec<String> = changed.iter().map(|(id, _)| id.clone()).collect();
         let entries = load::entries(db, load::Scope::Ids(&ids), self.policy).await?;
-        let terms = load::terms(db).await?;
+        let terms = crate::domain::taxonomy::all_terms(db).await?;
         {
             let mut index = self.write();
             for id in &ids {
