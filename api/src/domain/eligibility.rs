@@ -267,13 +267,13 @@ fn languages(person: &[String], listing: &Listing, x: bool) -> Reason {
             || "No languages listed",
         );
     }
-    let offered = listing.languages.join(", ");
+    let offered = || listing.languages.join(", ");
     match person.iter().find(|l| contains(&listing.languages, l)) {
         Some(l) => reason(Criterion::Language, Outcome::Met, x, || {
-            format!("In {l} (offers {offered})")
+            format!("In {l} (offers {})", offered())
         }),
         None => reason(Criterion::Language, Outcome::NotMet, x, || {
-            format!("Offered in {offered} only")
+            format!("Offered in {} only", offered())
         }),
     }
 }
@@ -285,20 +285,24 @@ fn access(needs: &[AccessibilityFeature], listing: &Listing, x: bool) -> Reason 
         .map(|n| n.code())
         .collect();
     if missing.is_empty() {
-        let met = needs
-            .iter()
-            .map(|n| label(n.code()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return reason(Criterion::Access, Outcome::Met, x, || format!("Has {met}"));
+        let met = || {
+            needs
+                .iter()
+                .map(|n| label(n.code()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return reason(Criterion::Access, Outcome::Met, x, || {
+            format!("Has {}", met())
+        });
     }
     // A feature not listed is not proof it is absent: ask, don't exclude.
-    let missing = missing
-        .iter()
-        .map(|m| label(m))
-        .collect::<Vec<_>>()
-        .join(", ");
     reason(Criterion::Access, Outcome::Unknown, x, || {
+        let missing = missing
+            .iter()
+            .map(|m| label(m))
+            .collect::<Vec<_>>()
+            .join(", ");
         format!("Not listed: {missing}")
     })
 }
@@ -367,11 +371,13 @@ fn availability(windows: &[Window], listing: &Listing, today: NaiveDate, x: bool
             || "No opening times listed",
         );
     }
-    let you = windows
-        .iter()
-        .map(describe_window)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let you = || {
+        windows
+            .iter()
+            .map(describe_window)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let fits = |s: &Session, w: &Window| {
         s.days.contains(&w.day)
             && s.opens.is_none_or(|o| o >= w.from)
@@ -380,17 +386,19 @@ fn availability(windows: &[Window], listing: &Listing, today: NaiveDate, x: bool
     for session in &current {
         if windows.iter().any(|w| fits(session, w)) {
             return reason(Criterion::Availability, Outcome::Met, x, || {
-                format!("Open {}; you said {you}", describe_session(session))
+                format!("Open {}; you said {}", describe_session(session), you())
             });
         }
     }
-    let open = current
-        .iter()
-        .map(|s| describe_session(s))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let open = || {
+        current
+            .iter()
+            .map(|s| describe_session(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     reason(Criterion::Availability, Outcome::NotMet, x, || {
-        format!("Open {open}; you said {you}")
+        format!("Open {}; you said {}", open(), you())
     })
 }
 
@@ -403,18 +411,20 @@ fn delivery(person: &[DeliveryMode], listing: &Listing, x: bool) -> Reason {
             || "How it is delivered is not listed",
         );
     }
-    let offered = listing
-        .delivery_modes
-        .iter()
-        .map(|m| label(m.code()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let offered = || {
+        listing
+            .delivery_modes
+            .iter()
+            .map(|m| label(m.code()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match person.iter().find(|m| listing.delivery_modes.contains(m)) {
         Some(m) => reason(Criterion::DeliveryMode, Outcome::Met, x, || {
             format!("Offered {}", label(m.code()))
         }),
         None => reason(Criterion::DeliveryMode, Outcome::NotMet, x, || {
-            format!("Offered {offered} only")
+            format!("Offered {} only", offered())
         }),
     }
 }
@@ -428,19 +438,21 @@ fn referral(route: ReferralRoute, listing: &Listing, x: bool) -> Reason {
             || "Referral routes not listed",
         );
     }
-    let accepted = listing
-        .referral_routes
-        .iter()
-        .map(|r| label(r.code()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let accepted = || {
+        listing
+            .referral_routes
+            .iter()
+            .map(|r| label(r.code()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let outcome = if listing.referral_routes.contains(&route) {
         Outcome::Met
     } else {
         Outcome::NotMet
     };
     reason(Criterion::ReferralRoute, outcome, x, || {
-        format!("Accepts referrals: {accepted}")
+        format!("Accepts referrals: {}", accepted())
     })
 }
 
