@@ -69,7 +69,24 @@ pub struct Area {
 /// Wanted categories, indexed by interned term key.
 pub struct TermSet(Vec<bool>);
 
+/// A 64-bit summary of a set of term keys (bit `key % 64`): two sets that share a
+/// term share a bit, so a zero overlap rules a candidate out without reading it.
+fn term_mask(keys: impl Iterator<Item = u32>) -> u64 {
+    keys.fold(0, |mask, key| mask | 1 << (key % 64))
+}
+
 impl TermSet {
+    /// The set's summary, to test R*-tree points against before reading entries.
+    pub fn mask(&self) -> u64 {
+        term_mask(
+            self.0
+                .iter()
+                .enumerate()
+                .filter(|(_, wanted)| **wanted)
+                .map(|(key, _)| key as u32),
+        )
+    }
+
     pub fn matches(&self, entry: &Entry) -> bool {
         entry
             .term_keys
@@ -78,7 +95,8 @@ impl TermSet {
     }
 }
 
-type Point = GeomWithData<[f64; 2], (u32, u16)>;
+/// A location: (slot, index into the entry's locations, term mask of the entry).
+type Point = GeomWithData<[f64; 2], (u32, u16, u64)>;
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 fn envelope(shape: &MultiPolygon<f64>) -> Option<Rectangle<[f64; 2]>> {
@@ -164,11 +182,12 @@ impl SearchIndex {
     }
 
     fn points_of(entry: &Entry, slot: u32) -> Vec<Point> {
+        let mask = term_mask(entry.term_keys.iter().copied());
         entry
             .locations
             .iter()
             .enumerate()
-            .map(|(i, (_, c))| GeomWithData::new([c.longitude, c.latitude], (slot, i as u16)))
+            .map(|(i, (_, c))| GeomWithData::new([c.longitude, c.latitude], (slot, i as u16, mask)))
             .collect()
     }
 
@@ -265,12 +284,14 @@ impl SearchIndex {
     /// Every service that reaches `at` and passes `keep`: a location within
     /// `radius_metres` (nearest location wins), a service area containing the point,
     /// or remote delivery with no service area whose residency rule (if any) admits
-    /// it. `keep` runs before any distance is computed, so cheap filters save the
+    /// it. `terms` (a `TermSet::mask`) rejects most points without reading their
+    /// entry; `keep` runs before any distance is computed, so cheap filters save the
     /// expensive geodesic arithmetic.
     pub fn reach(
         &self,
         at: Coordinates,
         radius_metres: f64,
+        terms: Option<u64>,
         keep: impl Fn(&Entry) -> bool,
     ) -> Vec<(u32, Reach)> {
         let mut found: Vec<(u32, Reach)> = Vec::new();
@@ -278,8 +299,10 @@ impl SearchIndex {
             .points
             .locate_in_envelope(&spatial::envelope_around(at, radius_metres))
         {
-            let (slot, location) = point.data;
-            if !self.entry(slot).is_some_and(&keep) {
+            let (slot, location, mask) = point.data;
+            if terms.is_some_and(|wanted| wanted & mask == 0)
+                || !self.entry(slot).is_some_and(&keep)
+            {
                 continue;
             }
             let there = Coordinates {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use self::index::{Reach, SearchIndex};
+use self::index::{Reach, SearchIndex, TermSet};
 use super::Policy;
 use super::codes::CapacityStatus;
 use super::eligibility::{self, Criterion, Fit, Outcome, Person, Reason};
@@ -321,7 +321,12 @@ pub fn run(
     };
     let mut ranked: Vec<(Key, u32, Reach, Fit)> = Vec::new();
     let mut suitable_total = 0;
-    for (slot, reach) in index.reach(request.near, request.radius_metres, keep) {
+    for (slot, reach) in index.reach(
+        request.near,
+        request.radius_metres,
+        wanted_terms.as_ref().map(TermSet::mask),
+        keep,
+    ) {
         let Some(entry) = index.entry(slot) else {
             continue;
         };
