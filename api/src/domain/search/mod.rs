@@ -193,26 +193,38 @@ pub struct Results {
     pub suitable_total: usize,
 }
 
-/// Sort key: suitable first, then distance (none last), fewer unknowns, id.
+/// Sort key: suitable first, then distance (none last), fewer unknowns, id. Ranking
+/// borrows ids from the index (`Key<&str>`); a decoded cursor owns its id.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
+struct Key<I> {
     unsuitable: bool,
     millimetres: u64,
     unknowns: u32,
-    id: String,
+    id: I,
 }
 
-impl Key {
+impl<I: AsRef<str>> Key<I> {
+    fn borrowed(&self) -> Key<&str> {
+        Key {
+            unsuitable: self.unsuitable,
+            millimetres: self.millimetres,
+            unknowns: self.unknowns,
+            id: self.id.as_ref(),
+        }
+    }
+
     fn encode(&self) -> String {
         paging::encode_cursor(&format!(
             "{}:{}:{}:{}",
             u8::from(self.unsuitable),
             self.millimetres,
             self.unknowns,
-            self.id
+            self.id.as_ref()
         ))
     }
+}
 
+impl Key<String> {
     fn decode(raw: &str) -> AppResult<Self> {
         let bad = || AppError::bad_input("after", "not a cursor from this search");
         let mut parts = raw.splitn(4, ':');
@@ -319,7 +331,7 @@ pub fn run(
                 .is_none_or(|statuses| statuses.contains(&entry.capacity_status(now)))
             && verified_after.is_none_or(|after| entry.last_verified_at.is_some_and(|v| v >= after))
     };
-    let mut ranked: Vec<(Key, u32, Reach, Fit)> = Vec::new();
+    let mut ranked: Vec<(Key<&str>, u32, Reach, Fit)> = Vec::new();
     let mut suitable_total = 0;
     for (slot, reach) in index.reach(
         request.near,
@@ -344,13 +356,13 @@ pub fn run(
             unsuitable: !fit.suitable,
             millimetres,
             unknowns: fit.unknowns() as u32,
-            id: entry.id.clone(),
+            id: entry.id.as_str(),
         };
         ranked.push((key, slot, reach, fit));
     }
     ranked.sort_by(|a, b| a.0.cmp(&b.0));
     let start = match &after {
-        Some(after) => ranked.partition_point(|(key, ..)| key <= after),
+        Some(after) => ranked.partition_point(|(key, ..)| *key <= after.borrowed()),
         None => 0,
     };
     let has_next = ranked.len() > start + page.first;
