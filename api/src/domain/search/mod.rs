@@ -29,10 +29,14 @@ const LOAD_PAGE: u64 = 5000;
 /// How far back each follow-up looks, so a write that commits late is still seen.
 const LAG: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
 
-/// What the index has applied, to follow the database by `updated_at`.
+/// What the index has applied, to follow the database by `updated_at`. A write
+/// stamped more than `LAG` before a scan began has committed by then, so each scan
+/// looks back only `LAG` from the previous one: the re-scan stays small however
+/// long nothing changes.
 #[derive(Default)]
 struct Follow {
-    watermark: Option<DateTime<Utc>>,
+    /// When the previous scan (or the start-up load) began.
+    scanned_at: Option<DateTime<Utc>>,
     applied: HashMap<String, DateTime<Utc>>,
     areas: usize,
 }
@@ -68,7 +72,7 @@ impl SearchHandle {
         let areas = load::areas(db).await?;
         {
             let mut follow = handle.follow.lock().await;
-            follow.watermark = Some(started);
+            follow.scanned_at = Some(started);
             follow.areas = areas.len();
             // What was loaded need not be loaded again when the first follow-up looks
             // back over the lag window (right after a big import, that is everything).
@@ -98,7 +102,8 @@ impl SearchHandle {
     /// services were reloaded.
     pub async fn sync(&self, db: &DatabaseConnection) -> Result<usize, DbErr> {
         let mut follow = self.follow.lock().await;
-        let since = follow.watermark.unwrap_or(DateTime::<Utc>::MIN_UTC) - LAG;
+        let scan_started = Utc::now();
+        let since = follow.scanned_at.unwrap_or(DateTime::<Utc>::MIN_UTC) - LAG;
         let changed: Vec<(String, DateTime<Utc>)> = load::changed_since(db, since)
             .await?
             .into_iter()
@@ -111,6 +116,8 @@ impl SearchHandle {
             self.write().set_areas(areas);
         }
         if changed.is_empty() {
+            follow.scanned_at = Some(scan_started);
+            follow.applied.retain(|_, at| *at >= scan_started - LAG);
             return Ok(0);
         }
         let ids: Vec<String> = changed.iter().map(|(id, _)| id.clone()).collect();
@@ -126,13 +133,9 @@ impl SearchHandle {
             }
             index.set_terms(terms);
         }
-        for (id, at) in changed {
-            follow.watermark = Some(follow.watermark.map_or(at, |w| w.max(at)));
-            follow.applied.insert(id, at);
-        }
-        if let Some(watermark) = follow.watermark {
-            follow.applied.retain(|_, at| *at >= watermark - LAG);
-        }
+        follow.applied.extend(changed);
+        follow.scanned_at = Some(scan_started);
+        follow.applied.retain(|_, at| *at >= scan_started - LAG);
         Ok(ids.len())
     }
 
