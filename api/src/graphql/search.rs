@@ -97,6 +97,7 @@ pub enum Reach {
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "eligibility::Outcome")]
 pub enum FitOutcome {
     Met,
     NotMet,
@@ -105,6 +106,7 @@ pub enum FitOutcome {
 
 /// What a fit reason is about.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "eligibility::Criterion")]
 pub enum FitCriterion {
     Age,
     Gender,
@@ -241,25 +243,9 @@ impl PersonInput {
 }
 
 fn reason_out(r: eligibility::Reason) -> FitReason {
-    use eligibility::{Criterion as C, Outcome as O};
     FitReason {
-        criterion: match r.criterion {
-            C::Age => FitCriterion::Age,
-            C::Gender => FitCriterion::Gender,
-            C::Circumstances => FitCriterion::Circumstances,
-            C::Language => FitCriterion::Language,
-            C::Access => FitCriterion::Access,
-            C::Cost => FitCriterion::Cost,
-            C::Availability => FitCriterion::Availability,
-            C::DeliveryMode => FitCriterion::DeliveryMode,
-            C::ReferralRoute => FitCriterion::ReferralRoute,
-            C::Residency => FitCriterion::Residency,
-        },
-        outcome: match r.outcome {
-            O::Met => FitOutcome::Met,
-            O::NotMet => FitOutcome::NotMet,
-            O::Unknown => FitOutcome::Unknown,
-        },
+        criterion: r.criterion.into(),
+        outcome: r.outcome.into(),
         detail: r.detail,
     }
 }
