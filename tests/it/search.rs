@@ -340,6 +340,13 @@ async fn filters_by_term_text_capacity_and_verification() {
         ["debt", "parent", "stale"],
         "expired or missing capacity counts as UNKNOWN"
     );
+    let mut ever = ids(&all(&app, find(json!({ "verifiedWithinDays": i32::MAX })), 20).await);
+    ever.sort();
+    assert_eq!(
+        ever,
+        ["open", "stale"],
+        "a huge window is every verified listing, not an error"
+    );
     assert_eq!(
         ids(&all(&app, find(json!({ "verifiedWithinDays": 30 })), 20).await),
         ["open"]

@@ -318,9 +318,11 @@ pub fn run(
         .as_deref()
         .map(|t| t.trim().to_lowercase())
         .filter(|t| !t.is_empty());
-    let verified_after = request
-        .verified_within_days
-        .map(|d| now - chrono::TimeDelta::days(i64::from(d)));
+    // Days beyond the calendar's range mean "verified ever", not an overflow.
+    let verified_after = request.verified_within_days.map(|d| {
+        now.checked_sub_signed(chrono::TimeDelta::days(i64::from(d)))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    });
     let today = now.date_naive();
 
     let keep = |entry: &index::Entry| {
