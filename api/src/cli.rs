@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::config::{DatabaseArgs, ServeArgs};
+use crate::domain::auth;
+use crate::domain::codes::Role;
 use crate::error::AppError;
 use crate::graphql::{self, SchemaOptions};
 use crate::state::AppState;
@@ -35,6 +37,49 @@ pub enum Command {
     /// Load data.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Manage authorities: the bodies that own listings.
+    #[command(subcommand)]
+    Authority(AuthorityCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuthorityCommand {
+    /// Create an authority.
+    Create {
+        /// Short name used in commands: lower-case letters, digits and hyphens.
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create a key and print it once (only its SHA-256 is stored).
+    Create {
+        /// Slug of the authority the key acts for.
+        #[arg(long)]
+        authority: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a key by its prefix (the 8 characters after `sp_`).
+    Revoke {
+        prefix: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::from_code(text).ok_or_else(|| format!("'{text}' is not editor, admin or analyst"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -94,6 +139,37 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => serve(args).await,
+        Command::Authority(AuthorityCommand::Create {
+            slug,
+            name,
+            database,
+        }) => {
+            let conn = open(&database).await?;
+            let created = auth::create_authority(&conn, &slug, &name).await?;
+            println!("created authority {} ({})", created.slug, created.name);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Key(KeyCommand::Create {
+            authority,
+            role,
+            database,
+        }) => {
+            let conn = open(&database).await?;
+            let key = auth::create_key(&conn, &authority, role, "cli").await?;
+            eprintln!(
+                "created {} key {} for {authority}; it is shown once, store it now:",
+                role.code(),
+                key.row.prefix
+            );
+            println!("{}", key.token);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Key(KeyCommand::Revoke { prefix, database }) => {
+            let conn = open(&database).await?;
+            let key = auth::revoke_key(&conn, &prefix, None, "cli").await?;
+            println!("revoked key {}", key.prefix);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import(ImportCommand::Hsds {
             file,
             authority,

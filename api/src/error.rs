@@ -22,6 +22,8 @@ pub enum AppError {
         message: String,
         current_version: i32,
     },
+    /// Too many requests from one client; try again later.
+    RateLimited(String),
     /// Anything the client cannot fix: a database failure, a bug. The cause is logged only.
     Internal(String),
 }
@@ -45,6 +47,7 @@ impl AppError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Conflict { .. } => "CONFLICT",
+            Self::RateLimited(_) => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -61,7 +64,10 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             Self::BadUserInput { field, message } => format!("{field}: {message}"),
-            Self::NotFound(m) | Self::Unauthenticated(m) | Self::Forbidden(m) => m.clone(),
+            Self::NotFound(m)
+            | Self::Unauthenticated(m)
+            | Self::Forbidden(m)
+            | Self::RateLimited(m) => m.clone(),
             Self::Conflict { message, .. } => message.clone(),
             Self::Internal(_) => "internal error".to_string(),
         }

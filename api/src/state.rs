@@ -1,7 +1,12 @@
-//! Shared server state: the database pool, the built schema, the search index and
-//! the demand recorder.
+//! Shared server state: the database pool, the built schema, the search index, the
+//! demand recorder, the change hub and the report limiter.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+
+use crate::domain::changes::Changes;
 
 use crate::domain::demand::DemandRecorder;
 use crate::domain::search::SearchHandle;
@@ -13,7 +18,15 @@ pub struct AppState {
     pub schema: AppSchema,
     pub search: SearchHandle,
     pub demand: DemandRecorder,
+    pub changes: Changes,
+    pub reports: Arc<ReportLimiter>,
 }
+
+/// Out-of-date reports need no key, so they are limited per client address.
+pub type ReportLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+/// Reports one client address may send: a burst of this many, then one a minute.
+pub const REPORTS_PER_CLIENT: u32 = 5;
 
 impl AppState {
     /// Build the state for a migrated database: the schema, the search index (read
@@ -24,11 +37,18 @@ impl AppState {
     ) -> Result<Self, sea_orm::DbErr> {
         let search = SearchHandle::build(&db, options.policy).await?;
         let demand = DemandRecorder::start(db.clone());
+        let changes = Changes::new(db.clone(), search.clone());
+        // On PostgreSQL, hear what other replicas write.
+        changes.listen();
+        let quota = governor::Quota::per_minute(NonZeroU32::MIN)
+            .allow_burst(NonZeroU32::new(REPORTS_PER_CLIENT).unwrap_or(NonZeroU32::MIN));
         Ok(Self {
             schema: crate::graphql::build_schema(options),
             db,
             search,
             demand,
+            changes,
+            reports: Arc::new(governor::RateLimiter::keyed(quota)),
         })
     }
 }

@@ -19,6 +19,7 @@ pub mod eligibility;
 pub mod language;
 pub mod location;
 pub mod organization;
+pub mod outdated_report;
 pub mod postcode;
 pub mod schedule;
 pub mod search_event;

@@ -114,22 +114,52 @@ impl TestApp {
 
     /// POST a GraphQL request; returns the whole JSON response.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let response = self
+        self.gql_as(None, query, variables).await
+    }
+
+    /// POST a GraphQL request with an API key (or none).
+    pub async fn gql_as(&self, key: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
             .client
             .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request");
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.expect("request");
         assert_eq!(response.status(), 200, "GraphQL over HTTP answers 200");
         response.json().await.expect("JSON body")
     }
 
     /// POST a GraphQL request that must succeed; returns `data`.
     pub async fn data(&self, query: &str, variables: Value) -> Value {
-        let body = self.gql(query, variables).await;
+        self.data_as(None, query, variables).await
+    }
+
+    /// POST a GraphQL request with an API key that must succeed; returns `data`.
+    pub async fn data_as(&self, key: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.gql_as(key, query, variables).await;
         assert!(body.get("errors").is_none(), "unexpected errors: {body}");
         body["data"].clone()
+    }
+
+    /// A new key for `authority` (created when missing), through the library.
+    pub async fn key(&self, authority: &str, role: &str) -> String {
+        use signpost::domain::{auth, codes::Role};
+        if auth::find_authority(&self.db, authority)
+            .await
+            .expect("authority lookup")
+            .is_none()
+        {
+            auth::create_authority(&self.db, authority, &format!("{authority} council"))
+                .await
+                .expect("create authority");
+        }
+        let role = Role::from_code(role).expect("a role");
+        auth::create_key(&self.db, authority, role, "test")
+            .await
+            .expect("create key")
+            .token
     }
 
     /// Let the search index catch up with the database (as the server's follower does

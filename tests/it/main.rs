@@ -7,12 +7,14 @@
     reason = "a test should fail loudly at the failing step"
 )]
 
+mod auth;
 mod cli;
 mod database;
 mod demo;
 mod graphql_http;
 mod helpers;
 mod hsds_import;
+mod listings;
 mod postcodes;
 mod read_api;
 mod schema_contract;

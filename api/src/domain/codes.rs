@@ -104,6 +104,12 @@ code_enum!(
     EligibilityRule { RestrictedTo = "RESTRICTED_TO", SuitableFor = "SUITABLE_FOR" }
 );
 
+code_enum!(
+    /// What a key may do: editors edit their authority's listings, admins also manage
+    /// its keys, analysts read the gap views.
+    Role { Editor = "editor", Admin = "admin", Analyst = "analyst" }
+);
+
 impl AccessibilityFeature {
     /// Recognise a feature in free text, for HSDS accessibility records that carry
     /// only a description.

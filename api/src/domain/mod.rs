@@ -1,9 +1,12 @@
 //! Business rules, independent of GraphQL and HTTP: validated values, codes,
 //! capacity and freshness rules, paging, and the read queries the API is built on.
 
+pub mod auth;
 pub mod capacity;
+pub mod changes;
 pub mod codes;
 pub mod demand;
+pub mod edit;
 pub mod eligibility;
 pub mod freshness;
 pub mod listings;
@@ -12,6 +15,7 @@ pub mod place;
 pub mod postcode;
 pub mod search;
 pub mod taxonomy;
+pub mod validate;
 
 /// How listings are read; from configuration.
 #[derive(Clone, Copy, Debug)]

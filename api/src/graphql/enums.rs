@@ -98,3 +98,15 @@ pub enum Freshness {
     Due,
     Stale,
 }
+
+/// What an API key may do.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::Role")]
+pub enum Role {
+    /// Edits its authority's listings.
+    Editor,
+    /// Edits its authority's listings and manages its keys.
+    Admin,
+    /// Reads the gap views.
+    Analyst,
+}

@@ -7,12 +7,17 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::domain::auth::{self, Caller};
+use crate::error::AppError;
+use crate::graphql::Client;
 use crate::state::AppState;
 
 /// The request id set by the router's request-id layer.
@@ -38,7 +43,12 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let id = request_id(&headers);
     if !is_json(&headers) {
         return refuse(
@@ -86,7 +96,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             );
         }
     };
-    execute(&state, request, &id).await
+    execute(&state, request, &headers, peer).await
 }
 
 #[derive(Deserialize)]
@@ -106,6 +116,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 pub async fn get(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(params): Query<GetParams>,
 ) -> Response {
@@ -173,11 +184,84 @@ pub async fn get(
             }
         }
     }
-    execute(&state, request, &id).await
+    execute(&state, request, &headers, peer).await
 }
 
-async fn execute(state: &AppState, request: async_graphql::Request, request_id: &str) -> Response {
-    let request = crate::graphql::request_data(request, state);
+/// The bearer token, if the request carries an Authorization header.
+fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(()),
+    )
+}
+
+fn unauthenticated(message: &str, request_id: &str) -> Response {
+    let mut response = refuse(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        message,
+        request_id,
+    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// Who is calling: nobody (anonymous), or the caller a valid key names. A key that
+/// is present but wrong is refused outright rather than served as anonymous.
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    request_id: &str,
+) -> Result<Option<Caller>, Response> {
+    let Some(token) = bearer(headers) else {
+        return Ok(None);
+    };
+    let Ok(token) = token else {
+        return Err(unauthenticated(
+            "Authorization must be 'Bearer <key>'",
+            request_id,
+        ));
+    };
+    match auth::authenticate(&state.db, token).await {
+        Ok(caller) => Ok(Some(caller)),
+        Err(AppError::Unauthenticated(message)) => Err(unauthenticated(&message, request_id)),
+        Err(other) => {
+            tracing::error!(cause = %other.detail(), "could not check an API key");
+            Err(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "could not check the API key; try again",
+                request_id,
+            ))
+        }
+    }
+}
+
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Response {
+    let request_id = request_id(headers);
+    let request_id = request_id.as_str();
+    let caller = match caller(state, headers, request_id).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let client = Client {
+        request_id: request_id.to_string(),
+        address: peer.ip(),
+        caller,
+    };
+    let request = crate::graphql::request_data(request, state, client);
     let response = state.schema.execute(request).await;
     let mut body = match serde_json::to_value(&response) {
         Ok(body) => body,

@@ -2,10 +2,13 @@
 //! connection and the per-request loaders arrive as request data, so `signpost
 //! schema` exports the SDL anywhere.
 
+mod account;
 mod details;
 mod enums;
 pub mod http;
+mod inputs;
 mod loaders;
+mod mutations;
 mod organizations;
 mod places;
 mod query;
@@ -16,16 +19,18 @@ mod taxonomy;
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{Context, EmptySubscription, Schema};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::domain::Policy;
+use crate::domain::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 pub use loaders::DbLoader;
+use mutations::Mutation;
 use query::Query;
 
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Limits every operation must pass before it runs.
 pub const MAX_DEPTH: usize = 10;
@@ -50,7 +55,7 @@ impl Default for SchemaOptions {
 }
 
 pub fn build_schema(options: SchemaOptions) -> AppSchema {
-    let builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation, EmptySubscription)
         .data(options.policy)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -68,13 +73,28 @@ pub fn sdl() -> String {
     build_schema(SchemaOptions::default()).sdl()
 }
 
-/// Per-request data: the connection, the search index, the demand recorder and a
-/// fresh loader cache.
-pub fn request_data(request: async_graphql::Request, state: &AppState) -> async_graphql::Request {
+/// Who sent a request and from where.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub request_id: String,
+    pub address: std::net::IpAddr,
+    pub caller: Option<Caller>,
+}
+
+/// Per-request data: the connection, the search index, the demand recorder, the
+/// client and a fresh loader cache.
+pub fn request_data(
+    request: async_graphql::Request,
+    state: &AppState,
+    client: Client,
+) -> async_graphql::Request {
     request
+        .data(client)
         .data(state.db.clone())
         .data(state.search.clone())
         .data(state.demand.clone())
+        .data(state.changes.clone())
+        .data(state.reports.clone())
         .data(DataLoader::new(
             DbLoader {
                 db: state.db.clone(),
@@ -86,6 +106,16 @@ pub fn request_data(request: async_graphql::Request, state: &AppState) -> async_
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> AppResult<&'a DatabaseConnection> {
     ctx.data::<DatabaseConnection>()
         .map_err(|_| AppError::internal("no database connection in request data"))
+}
+
+pub(crate) fn client<'a>(ctx: &Context<'a>) -> AppResult<&'a Client> {
+    ctx.data::<Client>()
+        .map_err(|_| AppError::internal("no client in request data"))
+}
+
+/// The signed-in caller, or UNAUTHENTICATED.
+pub(crate) fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
+    crate::domain::auth::signed_in(client(ctx)?.caller.as_ref())
 }
 
 pub(crate) fn policy(ctx: &Context<'_>) -> Policy {

@@ -78,15 +78,18 @@ impl Location {
     /// Recognised access features at this location.
     async fn accessibility(&self, ctx: &Context<'_>) -> Result<Vec<AccessibilityFeature>> {
         let rows = load_list(ctx, AccessibilityOfLocation(self.0.id.clone())).await?;
-        Ok(rows
+        let mut features: Vec<codes::AccessibilityFeature> = rows
             .into_iter()
             .filter_map(|r| {
                 r.feature
                     .as_deref()
                     .and_then(codes::AccessibilityFeature::from_code)
             })
-            .map(Into::into)
-            .collect())
+            .collect();
+        // In the list's order, not the rows' (whose ids are random).
+        features.sort();
+        features.dedup();
+        Ok(features.into_iter().map(Into::into).collect())
     }
 }
 

@@ -9,4 +9,5 @@ pub struct Query(
     super::taxonomy::TaxonomyQuery,
     super::places::PlacesQuery,
     super::search::SearchQuery,
+    super::account::AccountQuery,
 );

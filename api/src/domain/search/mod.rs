@@ -139,6 +139,23 @@ impl SearchHandle {
         Ok(ids.len())
     }
 
+    /// Reload these services now: a write in this process is searchable as soon as
+    /// it commits, without waiting for the follower.
+    pub async fn refresh(&self, db: &DatabaseConnection, ids: &[String]) -> Result<(), DbErr> {
+        let mut follow = self.follow.lock().await;
+        let entries = load::entries(db, load::Scope::Ids(ids), self.policy).await?;
+        let mut index = self.write();
+        for id in ids {
+            index.remove(id);
+        }
+        for entry in entries {
+            // The follower need not reload what is applied here.
+            follow.applied.insert(entry.id.clone(), entry.updated_at);
+            index.upsert(entry);
+        }
+        Ok(())
+    }
+
     /// Keep following the database in the background (other processes and replicas
     /// write too).
     pub fn follow(self, db: DatabaseConnection, every: Duration) -> tokio::task::JoinHandle<()> {

@@ -1,0 +1,150 @@
+//! Quick capacity updates: the current capacity is replaced, the change kept as a
+//! `capacity_event`. They do not move the service's version (a capacity update
+//! never makes someone's edit of the details conflict), but they do stamp its
+//! `updated_at`, which replicas follow.
+
+use chrono::{DateTime, Utc};
+use entity::{capacity, capacity_event, service};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+};
+use serde_json::json;
+
+use super::{Audit, Editor, owned_service};
+use crate::domain::capacity::status_from_available;
+use crate::domain::codes::CapacityStatus;
+use crate::domain::validate;
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone, Debug, Default)]
+pub struct CapacityDraft {
+    pub status: Option<CapacityStatus>,
+    pub available: Option<i32>,
+    pub maximum: Option<i32>,
+    pub unit: Option<String>,
+    pub waitlist_length: Option<i32>,
+    pub typical_wait_days: Option<i32>,
+    pub description: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl CapacityDraft {
+    fn check(&self, now: DateTime<Utc>) -> AppResult<CapacityStatus> {
+        for (path, value) in [
+            ("input.available", self.available),
+            ("input.maximum", self.maximum),
+            ("input.waitlistLength", self.waitlist_length),
+            ("input.typicalWaitDays", self.typical_wait_days),
+        ] {
+            if let Some(value) = value {
+                validate::count(path, value)?;
+            }
+        }
+        validate::available_within_maximum("input.available", self.available, self.maximum)?;
+        if let Some(at) = self.expires_at
+            && at <= now
+        {
+            return Err(AppError::bad_input(
+                "input.expiresAt",
+                "must be in the future (past capacity reads UNKNOWN)",
+            ));
+        }
+        match (self.status, self.available) {
+            (Some(status), _) => Ok(status),
+            (None, Some(_)) => Ok(status_from_available(self.available)),
+            (None, None) => Err(AppError::bad_input(
+                "input.status",
+                "give a status, or the places available",
+            )),
+        }
+    }
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    editor: &Editor<'_>,
+    service_id: &str,
+    draft: &CapacityDraft,
+) -> AppResult<capacity::Model> {
+    let now = Utc::now();
+    let status = draft.check(now)?;
+    let unit = draft
+        .unit
+        .as_deref()
+        .map(|u| validate::short_text("input.unit", u, validate::MAX_NAME_CHARS))
+        .transpose()?;
+    let description = draft
+        .description
+        .as_deref()
+        .map(|d| validate::description("input.description", d))
+        .transpose()?;
+    let txn = crate::db::begin_write(db).await?;
+    owned_service(&txn, editor, service_id).await?;
+    let before = capacity::Entity::find()
+        .filter(capacity::Column::ServiceId.eq(service_id))
+        .order_by_desc(capacity::Column::UpdatedAt)
+        .one(&txn)
+        .await?;
+    let row = capacity::Model {
+        id: before
+            .as_ref()
+            .map_or_else(super::draft::new_id, |c| c.id.clone()),
+        service_id: service_id.to_string(),
+        status: status.code().to_string(),
+        available: draft.available,
+        maximum: draft.maximum,
+        unit,
+        waitlist_length: draft.waitlist_length,
+        typical_wait_days: draft.typical_wait_days,
+        description,
+        updated_at: now,
+        updated_by: Some(editor.actor()),
+        expires_at: draft.expires_at,
+    };
+    // One current capacity per service.
+    capacity::Entity::delete_many()
+        .filter(capacity::Column::ServiceId.eq(service_id))
+        .exec(&txn)
+        .await?;
+    capacity::Entity::insert(row.clone().into_active_model())
+        .exec_without_returning(&txn)
+        .await?;
+    capacity_event::Entity::insert(capacity_event::ActiveModel {
+        capacity_id: Set(row.id.clone()),
+        service_id: Set(row.service_id.clone()),
+        status: Set(row.status.clone()),
+        available: Set(row.available),
+        maximum: Set(row.maximum),
+        waitlist_length: Set(row.waitlist_length),
+        typical_wait_days: Set(row.typical_wait_days),
+        expires_at: Set(row.expires_at),
+        actor: Set(Some(editor.actor())),
+        source: Set("api".into()),
+        recorded_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    service::Entity::update_many()
+        .col_expr(service::Column::UpdatedAt, Expr::value(now))
+        .filter(service::Column::Id.eq(service_id))
+        .exec(&txn)
+        .await?;
+    editor
+        .record(
+            &txn,
+            Audit {
+                entity: "capacity",
+                entity_id: service_id,
+                action: "update_capacity",
+                before: before.map(|c| json!(c)),
+                after: Some(json!(row)),
+            },
+            now,
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(row)
+}

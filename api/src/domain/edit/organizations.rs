@@ -1,0 +1,134 @@
+//! Create and change organizations, the bodies that run services.
+
+use chrono::Utc;
+use entity::organization;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
+use serde_json::json;
+
+use super::draft::{Field, apply_text, short};
+use super::{Audit, Editor};
+use crate::domain::validate;
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone, Debug, Default)]
+pub struct OrganizationDraft {
+    pub name: Option<String>,
+    pub alternate_name: Field<String>,
+    pub description: Field<String>,
+    pub email: Field<String>,
+    pub website: Field<String>,
+    pub phone: Field<String>,
+}
+
+impl OrganizationDraft {
+    fn apply(&self, row: &mut organization::Model) -> AppResult<()> {
+        if let Some(name) = &self.name {
+            row.name = validate::name("input.name", name)?;
+        }
+        apply_text(
+            &mut row.alternate_name,
+            &self.alternate_name,
+            "input.alternateName",
+            short,
+        )?;
+        apply_text(
+            &mut row.description,
+            &self.description,
+            "input.description",
+            validate::description,
+        )?;
+        apply_text(&mut row.email, &self.email, "input.email", validate::email)?;
+        apply_text(
+            &mut row.website,
+            &self.website,
+            "input.website",
+            validate::url,
+        )?;
+        apply_text(&mut row.phone, &self.phone, "input.phone", validate::phone)?;
+        Ok(())
+    }
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    editor: &Editor<'_>,
+    draft: &OrganizationDraft,
+) -> AppResult<organization::Model> {
+    editor.caller.require_editor()?;
+    if draft.name.is_none() {
+        return Err(AppError::bad_input("input.name", "required"));
+    }
+    let now = Utc::now();
+    let mut row = organization::Model {
+        id: super::draft::new_id(),
+        authority_id: editor.caller.authority_id,
+        name: String::new(),
+        alternate_name: None,
+        description: None,
+        email: None,
+        website: None,
+        phone: None,
+        uri: None,
+        created_at: now,
+        updated_at: now,
+    };
+    draft.apply(&mut row)?;
+    let txn = crate::db::begin_write(db).await?;
+    organization::Entity::insert(row.clone().into_active_model())
+        .exec_without_returning(&txn)
+        .await?;
+    editor
+        .record(
+            &txn,
+            Audit {
+                entity: "organization",
+                entity_id: &row.id,
+                action: "create",
+                before: None,
+                after: Some(json!(row)),
+            },
+            now,
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    editor: &Editor<'_>,
+    id: &str,
+    draft: &OrganizationDraft,
+) -> AppResult<organization::Model> {
+    editor.caller.require_editor()?;
+    let txn = crate::db::begin_write(db).await?;
+    let stored = organization::Entity::find_by_id(id.to_string())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no organization {id}")))?;
+    editor
+        .caller
+        .require_owner(stored.authority_id, &format!("organization {id}"))?;
+    let mut row = stored.clone();
+    draft.apply(&mut row)?;
+    let now = Utc::now();
+    row.updated_at = now;
+    let mut active = row.clone().into_active_model().reset_all();
+    active.created_at = sea_orm::ActiveValue::NotSet;
+    organization::Entity::update(active).exec(&txn).await?;
+    editor
+        .record(
+            &txn,
+            Audit {
+                entity: "organization",
+                entity_id: id,
+                action: "update",
+                before: Some(json!(stored)),
+                after: Some(json!(row)),
+            },
+            now,
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(row)
+}

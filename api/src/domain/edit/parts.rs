@@ -1,0 +1,266 @@
+//! A service's parts (locations, terms, rules, costs, schedules, languages, areas):
+//! replaced whole when a write gives them, and read back for the audit trail.
+
+use entity::{
+    accessibility, address, cost_option, eligibility, language, location, schedule, service,
+    service_area, service_at_location, service_taxonomy, taxonomy_term,
+};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde_json::{Value, json};
+
+use super::draft::Parts;
+use crate::error::{AppError, AppResult};
+
+/// Ids of the terms with these codes (any case); unknown codes are named.
+async fn term_ids(db: &impl ConnectionTrait, codes: &[String]) -> AppResult<Vec<String>> {
+    let terms = crate::domain::taxonomy::all_terms(db).await?;
+    let mut ids = Vec::new();
+    let mut unknown = Vec::new();
+    for code in codes {
+        let found: Vec<&str> = terms
+            .iter()
+            .filter(|t| t.code.eq_ignore_ascii_case(code.trim()))
+            .map(|t| t.id.as_str())
+            .collect();
+        if found.is_empty() {
+            unknown.push(code.trim().to_string());
+        }
+        for id in found {
+            if !ids.iter().any(|i| i == id) {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    if unknown.is_empty() {
+        Ok(ids)
+    } else {
+        Err(AppError::bad_input(
+            "input.taxonomyTerms",
+            format!("unknown taxonomy term: {}", unknown.join(", ")),
+        ))
+    }
+}
+
+/// Write the parts a draft gives, replacing what is stored for them.
+pub async fn replace(db: &impl ConnectionTrait, service_id: &str, parts: Parts) -> AppResult<()> {
+    let id = service_id.to_string();
+    if let Some(codes) = &parts.taxonomy_terms {
+        let ids = term_ids(db, codes).await?;
+        service_taxonomy::Entity::delete_many()
+            .filter(service_taxonomy::Column::ServiceId.eq(&id))
+            .exec(db)
+            .await?;
+        if !ids.is_empty() {
+            service_taxonomy::Entity::insert_many(ids.into_iter().map(|term| {
+                service_taxonomy::ActiveModel {
+                    service_id: Set(id.clone()),
+                    taxonomy_term_id: Set(term),
+                }
+            }))
+            .exec_without_returning(db)
+            .await?;
+        }
+    }
+    if let Some(rules) = parts.eligibility {
+        eligibility::Entity::delete_many()
+            .filter(eligibility::Column::ServiceId.eq(&id))
+            .exec(db)
+            .await?;
+        if !rules.is_empty() {
+            eligibility::Entity::insert_many(rules.into_iter().map(|(criterion, value, rule)| {
+                eligibility::ActiveModel {
+                    service_id: Set(id.clone()),
+                    criterion: Set(criterion),
+                    value: Set(value),
+                    rule: Set(rule),
+                    ..Default::default()
+                }
+            }))
+            .exec_without_returning(db)
+            .await?;
+        }
+    }
+    if let Some(located) = parts.locations {
+        clear_locations(db, &id).await?;
+        let mut locations = Vec::new();
+        let mut addresses = Vec::new();
+        let mut features = Vec::new();
+        let mut links = Vec::new();
+        for rows in located {
+            locations.push(rows.location);
+            addresses.extend(rows.address);
+            features.extend(rows.accessibility);
+            links.push(rows.link);
+        }
+        insert::<location::Entity, _>(db, locations).await?;
+        insert::<address::Entity, _>(db, addresses).await?;
+        insert::<accessibility::Entity, _>(db, features).await?;
+        insert::<service_at_location::Entity, _>(db, links).await?;
+    }
+    if let Some(rows) = parts.cost_options {
+        cost_option::Entity::delete_many()
+            .filter(cost_option::Column::ServiceId.eq(&id))
+            .exec(db)
+            .await?;
+        insert::<cost_option::Entity, _>(db, rows).await?;
+    }
+    if let Some(rows) = parts.schedules {
+        schedule::Entity::delete_many()
+            .filter(schedule::Column::ServiceId.eq(&id))
+            .exec(db)
+            .await?;
+        insert::<schedule::Entity, _>(db, rows).await?;
+    }
+    if let Some(rows) = parts.languages {
+        language::Entity::delete_many()
+            .filter(language::Column::ServiceId.eq(&id))
+            .exec(db)
+            .await?;
+        insert::<language::Entity, _>(db, rows).await?;
+    }
+    if let Some(rows) = parts.service_areas {
+        service_area::Entity::delete_many()
+            .filter(service_area::Column::ServiceId.eq(&id))
+            .exec(db)
+            .await?;
+        insert::<service_area::Entity, _>(db, rows).await?;
+    }
+    Ok(())
+}
+
+async fn insert<E, M>(db: &impl ConnectionTrait, rows: Vec<M>) -> AppResult<()>
+where
+    E: EntityTrait,
+    M: sea_orm::IntoActiveModel<E::ActiveModel>,
+{
+    if !rows.is_empty() {
+        E::insert_many(rows.into_iter().map(M::into_active_model))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Unlink the service's locations, and remove those no other service uses, with
+/// their addresses, features, languages and schedules.
+async fn clear_locations(db: &impl ConnectionTrait, service_id: &str) -> AppResult<()> {
+    let links: Vec<(String, String)> = service_at_location::Entity::find()
+        .select_only()
+        .columns([
+            service_at_location::Column::Id,
+            service_at_location::Column::LocationId,
+        ])
+        .filter(service_at_location::Column::ServiceId.eq(service_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if links.is_empty() {
+        return Ok(());
+    }
+    let (link_ids, location_ids): (Vec<String>, Vec<String>) = links.into_iter().unzip();
+    schedule::Entity::delete_many()
+        .filter(schedule::Column::ServiceAtLocationId.is_in(link_ids.clone()))
+        .exec(db)
+        .await?;
+    service_at_location::Entity::delete_many()
+        .filter(service_at_location::Column::Id.is_in(link_ids))
+        .exec(db)
+        .await?;
+    let still_used: Vec<String> = service_at_location::Entity::find()
+        .select_only()
+        .column(service_at_location::Column::LocationId)
+        .filter(service_at_location::Column::LocationId.is_in(location_ids.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let orphans: Vec<String> = location_ids
+        .into_iter()
+        .filter(|l| !still_used.contains(l))
+        .collect();
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    address::Entity::delete_many()
+        .filter(address::Column::LocationId.is_in(orphans.clone()))
+        .exec(db)
+        .await?;
+    accessibility::Entity::delete_many()
+        .filter(accessibility::Column::LocationId.is_in(orphans.clone()))
+        .exec(db)
+        .await?;
+    language::Entity::delete_many()
+        .filter(language::Column::LocationId.is_in(orphans.clone()))
+        .exec(db)
+        .await?;
+    schedule::Entity::delete_many()
+        .filter(schedule::Column::LocationId.is_in(orphans.clone()))
+        .exec(db)
+        .await?;
+    location::Entity::delete_many()
+        .filter(location::Column::Id.is_in(orphans))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The service as stored, parts included: the before and after of its audit events.
+pub async fn snapshot(db: &impl ConnectionTrait, row: &service::Model) -> AppResult<Value> {
+    let id = row.id.clone();
+    let terms: Vec<String> = taxonomy_term::Entity::find()
+        .select_only()
+        .column(taxonomy_term::Column::Code)
+        .filter(
+            taxonomy_term::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(service_taxonomy::Column::TaxonomyTermId)
+                    .from(service_taxonomy::Entity)
+                    .and_where(service_taxonomy::Column::ServiceId.eq(&id))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    let location_ids: Vec<String> = service_at_location::Entity::find()
+        .select_only()
+        .column(service_at_location::Column::LocationId)
+        .filter(service_at_location::Column::ServiceId.eq(&id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let locations = location::Entity::find()
+        .filter(location::Column::Id.is_in(location_ids))
+        .all(db)
+        .await?;
+    let rules = eligibility::Entity::find()
+        .filter(eligibility::Column::ServiceId.eq(&id))
+        .all(db)
+        .await?;
+    let costs = cost_option::Entity::find()
+        .filter(cost_option::Column::ServiceId.eq(&id))
+        .all(db)
+        .await?;
+    let schedules = schedule::Entity::find()
+        .filter(schedule::Column::ServiceId.eq(&id))
+        .all(db)
+        .await?;
+    let languages = language::Entity::find()
+        .filter(language::Column::ServiceId.eq(&id))
+        .all(db)
+        .await?;
+    let areas = service_area::Entity::find()
+        .filter(service_area::Column::ServiceId.eq(&id))
+        .all(db)
+        .await?;
+    Ok(json!({
+        "service": row,
+        "taxonomyTerms": terms,
+        "locations": locations,
+        "eligibility": rules.iter().map(|r| json!({ "criterion": r.criterion, "value": r.value, "rule": r.rule })).collect::<Vec<_>>(),
+        "costOptions": costs,
+        "schedules": schedules,
+        "languages": languages.iter().filter_map(|l| l.code.clone()).collect::<Vec<_>>(),
+        "serviceAreas": areas,
+    }))
+}

@@ -1,0 +1,251 @@
+//! Create, change, retire and verify services. Changes carry the version the caller
+//! read: the row is updated only where that version still stands, so of concurrent
+//! writers from one version exactly one wins and the rest get CONFLICT.
+
+use chrono::Utc;
+use entity::{organization, outdated_report, service};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+};
+use serde_json::json;
+
+use super::draft::ServiceDraft;
+use super::{Audit, Editor, owned_service, parts};
+use crate::domain::codes::ServiceStatus;
+use crate::error::{AppError, AppResult};
+
+/// The organization a service is put under: it must exist and be the caller's.
+async fn own_organization(
+    db: &impl sea_orm::ConnectionTrait,
+    editor: &Editor<'_>,
+    id: &str,
+) -> AppResult<()> {
+    let org = organization::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::bad_input("input.organizationId", format!("no organization {id}"))
+        })?;
+    editor
+        .caller
+        .require_owner(org.authority_id, &format!("organization {id}"))
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    editor: &Editor<'_>,
+    draft: &ServiceDraft,
+) -> AppResult<service::Model> {
+    editor.caller.require_editor()?;
+    let organization_id = draft
+        .organization_id
+        .clone()
+        .ok_or_else(|| AppError::bad_input("input.organizationId", "required"))?;
+    if draft.name.is_none() {
+        return Err(AppError::bad_input("input.name", "required"));
+    }
+    let now = Utc::now();
+    let mut row = service::Model {
+        id: super::draft::new_id(),
+        organization_id: organization_id.clone(),
+        authority_id: editor.caller.authority_id,
+        name: String::new(),
+        alternate_name: None,
+        description: None,
+        url: None,
+        email: None,
+        phone: None,
+        status: ServiceStatus::Active.code().to_string(),
+        interpretation_services: None,
+        application_process: None,
+        fees_description: None,
+        accreditations: None,
+        alert: None,
+        eligibility_description: None,
+        minimum_age: None,
+        maximum_age: None,
+        referral_routes: json!([]),
+        delivery_modes: json!([]),
+        residency_area_code: None,
+        version: 1,
+        last_verified_at: None,
+        created_at: now,
+        updated_at: now,
+        retired_at: None,
+        import_hash: None,
+    };
+    draft.apply(&mut row)?;
+    let parts = draft.parts(&row.id, row.authority_id)?;
+    let txn = crate::db::begin_write(db).await?;
+    own_organization(&txn, editor, &organization_id).await?;
+    service::Entity::insert(row.clone().into_active_model())
+        .exec_without_returning(&txn)
+        .await?;
+    parts::replace(&txn, &row.id, parts).await?;
+    let after = parts::snapshot(&txn, &row).await?;
+    editor
+        .record(
+            &txn,
+            Audit {
+                entity: "service",
+                entity_id: &row.id,
+                action: "create",
+                before: None,
+                after: Some(after),
+            },
+            now,
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    editor: &Editor<'_>,
+    id: &str,
+    expected_version: i32,
+    draft: &ServiceDraft,
+) -> AppResult<service::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let stored = owned_service(&txn, editor, id).await?;
+    let conflict = |current_version| AppError::Conflict {
+        message: format!(
+            "service {id} is at version {current_version}, not {expected_version}: read it again"
+        ),
+        current_version,
+    };
+    if stored.version != expected_version {
+        return Err(conflict(stored.version));
+    }
+    if let Some(org) = &draft.organization_id {
+        own_organization(&txn, editor, org).await?;
+    }
+    let mut row = stored.clone();
+    draft.apply(&mut row)?;
+    if let Some(org) = &draft.organization_id {
+        row.organization_id = org.clone();
+    }
+    let parts = draft.parts(&row.id, row.authority_id)?;
+    let before = parts::snapshot(&txn, &stored).await?;
+    let now = Utc::now();
+    row.version = stored.version + 1;
+    row.updated_at = now;
+    // Only where the version read still stands: PostgreSQL re-checks this after
+    // waiting for a concurrent writer's row lock, so exactly one of them wins.
+    let mut changes = row.clone().into_active_model().reset_all();
+    changes.id = sea_orm::ActiveValue::Unchanged(row.id.clone());
+    let updated = service::Entity::update_many()
+        .set(changes)
+        .filter(service::Column::Id.eq(id))
+        .filter(service::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        let current = service::Entity::find_by_id(id.to_string())
+            .one(&txn)
+            .await?
+            .map_or(expected_version + 1, |s| s.version);
+        return Err(conflict(current));
+    }
+    parts::replace(&txn, &row.id, parts).await?;
+    let after = parts::snapshot(&txn, &row).await?;
+    editor
+        .record(
+            &txn,
+            Audit {
+                entity: "service",
+                entity_id: id,
+                action: "update",
+                before: Some(before),
+                after: Some(after),
+            },
+            now,
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Change the service row alone, bumping its version, with an audit event.
+async fn change_row(
+    db: &DatabaseConnection,
+    editor: &Editor<'_>,
+    id: &str,
+    action: &str,
+    change: impl FnOnce(&mut service::ActiveModel, chrono::DateTime<Utc>),
+    also: impl AsyncFnOnce(&sea_orm::DatabaseTransaction, chrono::DateTime<Utc>) -> AppResult<()>,
+) -> AppResult<service::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let stored = owned_service(&txn, editor, id).await?;
+    let now = Utc::now();
+    let mut active = stored.clone().into_active_model();
+    change(&mut active, now);
+    active.version = Set(stored.version + 1);
+    active.updated_at = Set(now);
+    let row = active.update(&txn).await?;
+    also(&txn, now).await?;
+    editor
+        .record(
+            &txn,
+            Audit {
+                entity: "service",
+                entity_id: id,
+                action,
+                before: Some(json!({ "service": stored })),
+                after: Some(json!({ "service": row })),
+            },
+            now,
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Retire: kept for history, gone from search and lists; reads as inactive.
+pub async fn retire(
+    db: &DatabaseConnection,
+    editor: &Editor<'_>,
+    id: &str,
+) -> AppResult<service::Model> {
+    change_row(
+        db,
+        editor,
+        id,
+        "retire",
+        |row, now| {
+            row.retired_at = Set(Some(now));
+            row.status = Set(ServiceStatus::Inactive.code().to_string());
+        },
+        async |_, _| Ok(()),
+    )
+    .await
+}
+
+/// A person confirmed the listing: it is fresh again and open reports are settled.
+pub async fn verify(
+    db: &DatabaseConnection,
+    editor: &Editor<'_>,
+    id: &str,
+) -> AppResult<service::Model> {
+    let service_id = id.to_string();
+    change_row(
+        db,
+        editor,
+        id,
+        "verify",
+        |row, now| row.last_verified_at = Set(Some(now)),
+        async move |txn, now| {
+            outdated_report::Entity::update_many()
+                .col_expr(outdated_report::Column::ResolvedAt, Expr::value(now))
+                .filter(outdated_report::Column::ServiceId.eq(service_id))
+                .filter(outdated_report::Column::ResolvedAt.is_null())
+                .exec(txn)
+                .await?;
+            Ok(())
+        },
+    )
+    .await
+}
