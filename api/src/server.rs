@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     Router::new()
         .merge(graphql)
+        .route("/graphql/ws", get(http::subscribe))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state)

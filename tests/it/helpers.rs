@@ -68,6 +68,14 @@ impl TestApp {
 
     pub async fn spawn_with(options: SchemaOptions) -> Self {
         let (database_url, dir) = fresh_database().await;
+        Self::serve(database_url, dir, options).await
+    }
+
+    async fn serve(
+        database_url: String,
+        dir: Option<tempfile::TempDir>,
+        options: SchemaOptions,
+    ) -> Self {
         let mut db = signpost::db::connect(&database_url).await.expect("connect");
         let queries = Arc::new(AtomicUsize::new(0));
         let counter = queries.clone();

@@ -1,6 +1,7 @@
 //! Authorities keep their listings current: authenticated, scoped writes with
 //! validation, optimistic versions and an audit trail, visible to search at once.
 
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code, error_field, hsds_service};
@@ -633,4 +634,153 @@ async fn anyone_may_report_a_listing_out_of_date_within_limits() {
         app.count("outdated_report WHERE service_id = 'seed'").await,
         8 - limited
     );
+}
+
+const HISTORY: &str =
+    "query($id: ID!) { service(id: $id) { history { who when action changes requestId } } }";
+
+#[tokio::test]
+async fn history_shows_the_owner_who_changed_what_and_no_one_else() {
+    let (app, key, id) = one_listing().await;
+    app.data_as(
+        Some(&key),
+        UPDATE,
+        json!({ "id": id, "v": 1, "input": { "name": "Renamed walk" } }),
+    )
+    .await;
+    app.data_as(
+        Some(&key),
+        CAPACITY,
+        json!({ "id": id, "input": { "status": "FULL" } }),
+    )
+    .await;
+    let data = app.data_as(Some(&key), HISTORY, json!({ "id": id })).await;
+    let events = data["service"]["history"].as_array().unwrap();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["update_capacity", "update", "create"]);
+    assert!(events[1]["who"].as_str().unwrap().starts_with("key:"));
+    assert!(events[1]["requestId"].is_string());
+    assert_eq!(
+        events[1]["changes"],
+        json!({ "name": { "before": "Sale Strollers", "after": "Renamed walk" } })
+    );
+    assert_eq!(events[0]["changes"]["status"]["after"], "FULL");
+
+    let stranger = app.key("stockport", "admin").await;
+    let analyst = app.key("trafford", "analyst").await;
+    for (key, code) in [
+        (Some(stranger.as_str()), "FORBIDDEN"),
+        (Some(analyst.as_str()), "FORBIDDEN"),
+        (None, "UNAUTHENTICATED"),
+    ] {
+        let body = app.gql_as(key, HISTORY, json!({ "id": id })).await;
+        assert_eq!(error_code(&body), code);
+        assert_eq!(body["data"]["service"]["history"], Value::Null);
+    }
+}
+
+#[tokio::test]
+async fn the_review_queue_lists_what_needs_a_human_most_urgent_first() {
+    let app = app_with_terms().await;
+    let key = app.key("trafford", "editor").await;
+    let org = organization(&app, &key, "Trust").await;
+    let mut ids = Vec::new();
+    for name in ["Reported", "Stale", "Expired", "Due", "Fresh"] {
+        let mut input = full_service(&org);
+        input["name"] = json!(name);
+        let id = create_service(&app, &key, input).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if name != "Stale" {
+            app.data_as(Some(&key), VERIFY, json!({ "id": id })).await;
+        }
+        ids.push(id);
+    }
+    let (reported, expired, due) = (&ids[0], &ids[2], &ids[3]);
+    app.data(
+        "mutation($id: ID!) { reportOutdated(serviceId: $id, message: \"Moved to Tuesdays\") { received } }",
+        json!({ "id": reported }),
+    )
+    .await;
+    app.data_as(
+        Some(&key),
+        CAPACITY,
+        json!({ "id": expired, "input": { "status": "ACCEPTING" } }),
+    )
+    .await;
+    let backend = app.db.get_database_backend();
+    let exec = |sql: String| {
+        app.db
+            .execute_raw(sea_orm::Statement::from_string(backend, sql))
+    };
+    let long_ago = (chrono::Utc::now() - chrono::TimeDelta::days(100)).to_rfc3339();
+    exec(format!(
+        "UPDATE capacity SET updated_at = '{long_ago}' WHERE service_id = '{expired}'"
+    ))
+    .await
+    .unwrap();
+    exec(format!(
+        "UPDATE service SET last_verified_at = '{long_ago}' WHERE id = '{due}'"
+    ))
+    .await
+    .unwrap();
+    // Another authority's stale listing is not this queue's business.
+    let seed_stale = app
+        .count("service WHERE id = 'seed' AND last_verified_at IS NULL")
+        .await;
+    assert_eq!(seed_stale, 1);
+
+    const QUEUE: &str = "query($after: String) { reviewQueue(first: 2, after: $after) { edges { node { service { name } reasons { reason detail } } } pageInfo { hasNextPage endCursor } } }";
+    let mut names = Vec::new();
+    let mut reasons = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = app
+            .data_as(Some(&key), QUEUE, json!({ "after": after }))
+            .await;
+        for edge in data["reviewQueue"]["edges"].as_array().unwrap() {
+            names.push(
+                edge["node"]["service"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+            reasons.push(edge["node"]["reasons"][0].clone());
+        }
+        if data["reviewQueue"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = data["reviewQueue"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(names, ["Reported", "Stale", "Expired", "Due"]);
+    assert_eq!(reasons[0]["reason"], "REPORTED_OUTDATED");
+    assert!(
+        reasons[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Moved to Tuesdays")
+    );
+    assert_eq!(
+        reasons[1],
+        json!({ "reason": "STALE", "detail": "Stale: never verified" })
+    );
+    assert_eq!(reasons[2]["reason"], "CAPACITY_EXPIRED");
+    assert_eq!(reasons[3]["reason"], "DUE");
+
+    // Verifying settles the report and takes the listing off the queue.
+    app.data_as(Some(&key), VERIFY, json!({ "id": reported }))
+        .await;
+    let data = app
+        .data_as(Some(&key), QUEUE, json!({ "after": null }))
+        .await;
+    assert_eq!(
+        data["reviewQueue"]["edges"][0]["node"]["service"]["name"],
+        "Stale"
+    );
+    let body = app.gql(QUEUE, json!({ "after": null })).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
 }

@@ -15,6 +15,7 @@ mod graphql_http;
 mod helpers;
 mod hsds_import;
 mod listings;
+mod live;
 mod postcodes;
 mod read_api;
 mod schema_contract;

@@ -9,6 +9,9 @@ use axum::Json;
 use axum::body::Bytes;
 use std::net::SocketAddr;
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -261,7 +264,8 @@ async fn execute(
         address: peer.ip(),
         caller,
     };
-    let request = crate::graphql::request_data(request, state, client);
+    let mut request = request;
+    request.data = crate::graphql::request_data(state, client);
     let response = state.schema.execute(request).await;
     let mut body = match serde_json::to_value(&response) {
         Ok(body) => body,
@@ -351,4 +355,27 @@ fn null_failed_fields(body: &mut Value) {
             };
         }
     }
+}
+
+/// Subscriptions over WebSocket (graphql-transport-ws, or the older graphql-ws).
+pub async fn subscribe(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let client = Client {
+        request_id: request_id(&headers),
+        address: peer.ip(),
+        caller: None,
+    };
+    let data = crate::graphql::request_data(&state, client);
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
+                .with_data(data)
+                .serve()
+        })
 }

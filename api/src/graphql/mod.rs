@@ -12,14 +12,16 @@ mod mutations;
 mod organizations;
 mod places;
 mod query;
+mod review;
 mod search;
 mod services;
+mod subscriptions;
 mod taxonomy;
 
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, EmptySubscription, Schema};
+use async_graphql::{Context, Data, Schema};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::domain::Policy;
@@ -29,8 +31,9 @@ use crate::state::AppState;
 pub use loaders::DbLoader;
 use mutations::Mutation;
 use query::Query;
+use subscriptions::Subscription;
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Limits every operation must pass before it runs.
 pub const MAX_DEPTH: usize = 10;
@@ -55,7 +58,7 @@ impl Default for SchemaOptions {
 }
 
 pub fn build_schema(options: SchemaOptions) -> AppSchema {
-    let builder = Schema::build(Query::default(), Mutation, EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation, Subscription)
         .data(options.policy)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -81,26 +84,23 @@ pub struct Client {
     pub caller: Option<Caller>,
 }
 
-/// Per-request data: the connection, the search index, the demand recorder, the
-/// client and a fresh loader cache.
-pub fn request_data(
-    request: async_graphql::Request,
-    state: &AppState,
-    client: Client,
-) -> async_graphql::Request {
-    request
-        .data(client)
-        .data(state.db.clone())
-        .data(state.search.clone())
-        .data(state.demand.clone())
-        .data(state.changes.clone())
-        .data(state.reports.clone())
-        .data(DataLoader::new(
-            DbLoader {
-                db: state.db.clone(),
-            },
-            tokio::spawn,
-        ))
+/// Per-request (or per-WebSocket) data: the client, the connection, the search
+/// index, the demand recorder, the change hub, the report limiter and a loader.
+pub fn request_data(state: &AppState, client: Client) -> Data {
+    let mut data = Data::default();
+    data.insert(client);
+    data.insert(state.db.clone());
+    data.insert(state.search.clone());
+    data.insert(state.demand.clone());
+    data.insert(state.changes.clone());
+    data.insert(state.reports.clone());
+    data.insert(DataLoader::new(
+        DbLoader {
+            db: state.db.clone(),
+        },
+        tokio::spawn,
+    ));
+    data
 }
 
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> AppResult<&'a DatabaseConnection> {

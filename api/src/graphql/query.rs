@@ -10,4 +10,5 @@ pub struct Query(
     super::places::PlacesQuery,
     super::search::SearchQuery,
     super::account::AccountQuery,
+    super::review::ReviewQuery,
 );

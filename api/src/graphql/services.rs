@@ -13,12 +13,13 @@ use super::loaders::{
 };
 use super::organizations::Organization;
 use super::places::Location;
+use super::review::AuditEvent;
 use super::taxonomy::TaxonomyTerm;
 use super::{connection, db, load, load_list, policy};
 use crate::domain::codes::{self, ServiceStatus as Status};
-use crate::domain::freshness;
 use crate::domain::listings::{self, ServiceFilter};
 use crate::domain::paging::Page;
+use crate::domain::{freshness, history};
 use crate::error::AppError;
 
 /// A service: something a person can be referred to (HSDS `service`).
@@ -156,6 +157,19 @@ impl Service {
             .into_iter()
             .map(ServiceArea)
             .collect())
+    }
+    /// The listing's audit events, newest first. Only for editors and admins of the
+    /// owning authority.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50, validator(minimum = 1, maximum = 100))] first: i32,
+    ) -> Result<Vec<AuditEvent>> {
+        let caller = super::caller(ctx)?;
+        caller.require_editor()?;
+        caller.require_owner(self.0.authority_id, &format!("service {}", self.0.id))?;
+        let events = history::of_service(db(ctx)?, &self.0.id, first as u64).await?;
+        Ok(events.into_iter().map(AuditEvent).collect())
     }
     async fn delivery_modes(&self) -> Vec<DeliveryMode> {
         codes::codes_in(&self.0.delivery_modes, codes::DeliveryMode::from_code)

@@ -252,6 +252,21 @@ impl SearchIndex {
         self.slots[slot as usize] = Some(entry);
     }
 
+    /// How service `id` reaches `at`, if it does (for one change, not a search).
+    pub fn reach_of(
+        &self,
+        id: &str,
+        at: Coordinates,
+        radius_metres: f64,
+        terms: Option<u64>,
+    ) -> Option<Reach> {
+        let slot = *self.by_id.get(id)?;
+        self.reach(at, radius_metres, terms, |entry| entry.id == id)
+            .into_iter()
+            .find(|(found, _)| *found == slot)
+            .map(|(_, reach)| reach)
+    }
+
     /// The codes and all their descendants as a set entries can be tested against
     /// without hashing; Err lists unknown codes.
     pub fn expand_terms(&self, codes: &[String]) -> Result<TermSet, Vec<String>> {

@@ -1,0 +1,125 @@
+//! Live updates over WebSocket (graphql-transport-ws at /graphql/ws): a link worker's
+//! app hears when a service near their client opens up or fills.
+
+use async_graphql::{Context, Result, SimpleObject, Subscription};
+use entity::{capacity, service};
+use futures::{Stream, StreamExt};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::details::Capacity;
+use super::search::{DEFAULT_RADIUS_METRES, MAX_RADIUS_METRES, PlaceInput, Reach};
+use super::services::Service;
+use super::{db, policy};
+use crate::domain::changes::{Changes, ServiceChanged};
+use crate::domain::place::{self, PlaceQuery};
+use crate::domain::search::SearchHandle;
+use crate::domain::search::index::Reach as IndexReach;
+use crate::error::AppError;
+
+/// A service's capacity changed.
+#[derive(SimpleObject)]
+pub struct CapacityChange {
+    pub service: Service,
+    /// The capacity now (null if it was removed).
+    pub capacity: Option<Capacity>,
+    /// Metres to its nearest location in range; null when it reaches by area or remotely.
+    pub distance_metres: Option<f64>,
+    pub reach: Reach,
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Capacity changes of services that reach `near` within `radiusMetres`
+    /// (default 5000), optionally only under these taxonomy terms (a term matches
+    /// its descendants). Changes made through any replica arrive.
+    async fn capacity_changed(
+        &self,
+        ctx: &Context<'_>,
+        near: PlaceInput,
+        #[graphql(default_with = "DEFAULT_RADIUS_METRES")] radius_metres: i32,
+        taxonomy_terms: Option<Vec<String>>,
+    ) -> Result<impl Stream<Item = CapacityChange> + use<>> {
+        if !(1..=MAX_RADIUS_METRES).contains(&radius_metres) {
+            return Err(AppError::bad_input(
+                "radiusMetres",
+                format!("must lie in 1..{MAX_RADIUS_METRES}"),
+            )
+            .into());
+        }
+        let db = db(ctx)?.clone();
+        let query = PlaceQuery {
+            postcode: near.postcode.as_deref(),
+            latitude: near.latitude,
+            longitude: near.longitude,
+        };
+        let point = place::resolve(&db, query, "near").await?;
+        let search = ctx
+            .data::<SearchHandle>()
+            .map_err(|_| AppError::internal("no search index"))?
+            .clone();
+        let mask = match taxonomy_terms.filter(|t| !t.is_empty()) {
+            Some(codes) => Some(search.read().expand_terms(&codes).map_err(|unknown| {
+                AppError::bad_input(
+                    "taxonomyTerms",
+                    format!("unknown taxonomy term: {}", unknown.join(", ")),
+                )
+            })?),
+            None => None,
+        }
+        .map(|terms| terms.mask());
+        let receiver = ctx
+            .data::<Changes>()
+            .map_err(|_| AppError::internal("no change hub"))?
+            .subscribe();
+        let policy = policy(ctx);
+        let radius = f64::from(radius_metres);
+        let changes = futures::stream::unfold(receiver, |mut receiver| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(change) => return Some((change, receiver)),
+                    // A slow subscriber misses some changes rather than stalling writers.
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        });
+        Ok(changes.filter_map(move |change: ServiceChanged| {
+            let (db, search) = (db.clone(), search.clone());
+            async move {
+                if !change.capacity {
+                    return None;
+                }
+                let reach = search
+                    .read()
+                    .reach_of(&change.service_id, point, radius, mask)?;
+                let row = service::Entity::find_by_id(change.service_id.clone())
+                    .one(&db)
+                    .await
+                    .ok()??;
+                let capacity = capacity::Entity::find()
+                    .filter(capacity::Column::ServiceId.eq(&change.service_id))
+                    .order_by_desc(capacity::Column::UpdatedAt)
+                    .one(&db)
+                    .await
+                    .ok()?;
+                let (distance_metres, reach) = match reach {
+                    IndexReach::AtLocation(metres, _) => {
+                        (Some((metres * 10.0).round() / 10.0), Reach::AtLocation)
+                    }
+                    IndexReach::ServiceArea => (None, Reach::ServiceArea),
+                    IndexReach::Remote => (None, Reach::Remote),
+                };
+                Some(CapacityChange {
+                    service: Service(row),
+                    capacity: capacity.map(|c| Capacity::read(c, policy)),
+                    distance_metres,
+                    reach,
+                })
+            }
+        }))
+    }
+}
