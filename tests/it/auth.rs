@@ -165,3 +165,62 @@ async fn anonymous_callers_are_nobody_and_bad_keys_are_refused_not_downgraded() 
         assert!(body["errors"][0]["extensions"]["requestId"].is_string());
     }
 }
+
+#[tokio::test]
+async fn admins_manage_their_own_authoritys_keys_and_no_one_elses() {
+    let app = TestApp::spawn().await;
+    let admin = app.key("trafford", "admin").await;
+    let editor = app.key("trafford", "editor").await;
+    let other_admin = app.key("stockport", "admin").await;
+    const CREATE: &str = "mutation($role: Role!) { createApiKey(role: $role) { key apiKey { prefix role revokedAt } } }";
+    const REVOKE: &str =
+        "mutation($p: String!) { revokeApiKey(prefix: $p) { apiKey { prefix revokedAt } } }";
+
+    let made = app
+        .data_as(Some(&admin), CREATE, json!({ "role": "ANALYST" }))
+        .await;
+    let new_key = made["createApiKey"]["key"].as_str().unwrap().to_string();
+    let prefix = made["createApiKey"]["apiKey"]["prefix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(made["createApiKey"]["apiKey"]["role"], "ANALYST");
+    let me = app.data_as(Some(&new_key), ME, json!({})).await;
+    assert_eq!(me["me"]["authority"]["slug"], "trafford");
+
+    let listed = app
+        .data_as(Some(&admin), "{ apiKeys { prefix role } }", json!({}))
+        .await;
+    assert_eq!(listed["apiKeys"].as_array().unwrap().len(), 3);
+    assert!(
+        !listed.to_string().contains(&new_key[12..]),
+        "keys are never shown again"
+    );
+
+    // Editors cannot manage keys; another authority's admin cannot touch these.
+    let body = app
+        .gql_as(Some(&editor), CREATE, json!({ "role": "ADMIN" }))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let body = app
+        .gql_as(Some(&editor), "{ apiKeys { prefix } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let body = app
+        .gql_as(Some(&other_admin), REVOKE, json!({ "p": prefix }))
+        .await;
+    assert_eq!(error_code(&body), "NOT_FOUND");
+    app.data_as(Some(&new_key), ME, json!({})).await;
+
+    let revoked = app
+        .data_as(Some(&admin), REVOKE, json!({ "p": prefix }))
+        .await;
+    assert!(revoked["revokeApiKey"]["apiKey"]["revokedAt"].is_string());
+    let (status, _) = status_and_body(&app, Some(&format!("Bearer {new_key}"))).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        app.count("audit_event WHERE entity = 'api_key' AND actor LIKE 'key:%'")
+            .await,
+        2
+    );
+}

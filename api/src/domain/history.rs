@@ -59,12 +59,11 @@ pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Value {
         if NOISE.contains(&key.as_str()) {
             continue;
         }
-        let (b, a) = (before.get(key), after.get(key));
+        // A field absent on one side reads as null there.
+        let b = before.get(key).cloned().unwrap_or(Value::Null);
+        let a = after.get(key).cloned().unwrap_or(Value::Null);
         if b != a {
-            changed.insert(
-                key.clone(),
-                json!({ "before": b.cloned().unwrap_or(Value::Null), "after": a.cloned().unwrap_or(Value::Null) }),
-            );
+            changed.insert(key.clone(), json!({ "before": b, "after": a }));
         }
     }
     Value::Object(changed)
@@ -86,8 +85,9 @@ mod tests {
             })
         );
         assert_eq!(
-            changes(None, Some(&json!({ "status": "FULL" }))),
-            json!({ "status": { "before": null, "after": "FULL" } })
+            changes(None, Some(&json!({ "status": "FULL", "unit": null }))),
+            json!({ "status": { "before": null, "after": "FULL" } }),
+            "a new record lists only what it sets"
         );
     }
 }

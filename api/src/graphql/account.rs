@@ -1,9 +1,15 @@
-//! `me`: who the caller's key says they are.
+//! `me`: who the caller's key says they are; and, for admins, their authority's keys.
 
 use async_graphql::{Context, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::api_key;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::client;
 use super::enums::Role;
+use super::{caller, client, db};
+use crate::domain::auth;
+use crate::domain::codes;
+use crate::error::AppError;
 
 /// A local authority or provider body that owns listings.
 #[derive(SimpleObject)]
@@ -36,5 +42,92 @@ impl AccountQuery {
             role: c.role.into(),
             key_prefix: c.key_prefix.clone(),
         }))
+    }
+}
+
+/// An API key as its admin sees it: never the key itself.
+#[derive(SimpleObject)]
+pub struct ApiKey {
+    pub prefix: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    fn from_row(row: api_key::Model) -> Option<Self> {
+        Some(Self {
+            role: codes::Role::from_code(&row.role)?.into(),
+            prefix: row.prefix,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct KeysQuery;
+
+#[Object]
+impl KeysQuery {
+    /// The caller's authority's keys, newest first. Admins only.
+    async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
+        let caller = caller(ctx)?;
+        caller.require_admin()?;
+        let rows = api_key::Entity::find()
+            .filter(api_key::Column::AuthorityId.eq(caller.authority_id))
+            .order_by_desc(api_key::Column::CreatedAt)
+            .order_by_desc(api_key::Column::Id)
+            .all(db(ctx)?)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().filter_map(ApiKey::from_row).collect())
+    }
+}
+
+/// A key just made. `key` is shown this once and never stored.
+#[derive(SimpleObject)]
+pub struct CreateApiKeyPayload {
+    pub key: String,
+    pub api_key: ApiKey,
+}
+
+#[derive(SimpleObject)]
+pub struct RevokeApiKeyPayload {
+    pub api_key: ApiKey,
+}
+
+#[derive(Default)]
+pub struct KeysMutation;
+
+#[Object]
+impl KeysMutation {
+    /// A new key for the caller's authority. Admins only.
+    async fn create_api_key(&self, ctx: &Context<'_>, role: Role) -> Result<CreateApiKeyPayload> {
+        let caller = caller(ctx)?;
+        caller.require_admin()?;
+        let actor = format!("key:{}", caller.key_prefix);
+        let made = auth::create_key(db(ctx)?, &caller.authority_slug, role.into(), &actor).await?;
+        let api_key = ApiKey::from_row(made.row)
+            .ok_or_else(|| AppError::internal("a key was stored with an unknown role"))?;
+        Ok(CreateApiKeyPayload {
+            key: made.token,
+            api_key,
+        })
+    }
+
+    /// Revoke one of the caller's authority's keys by its prefix. Admins only.
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        prefix: String,
+    ) -> Result<RevokeApiKeyPayload> {
+        let caller = caller(ctx)?;
+        caller.require_admin()?;
+        let actor = format!("key:{}", caller.key_prefix);
+        let row = auth::revoke_key(db(ctx)?, &prefix, Some(caller.authority_id), &actor).await?;
+        let api_key = ApiKey::from_row(row)
+            .ok_or_else(|| AppError::internal("a key was stored with an unknown role"))?;
+        Ok(RevokeApiKeyPayload { api_key })
     }
 }

@@ -58,7 +58,7 @@ impl Default for SchemaOptions {
 }
 
 pub fn build_schema(options: SchemaOptions) -> AppSchema {
-    let builder = Schema::build(Query::default(), Mutation, Subscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(options.policy)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)

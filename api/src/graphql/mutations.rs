@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, MergedObject, Object, Result, SimpleObject};
 
 use super::details::Capacity;
 use super::inputs::{
@@ -60,11 +60,15 @@ async fn committed(ctx: &Context<'_>, service_id: &str, capacity: bool) -> AppRe
     Ok(())
 }
 
+/// The root mutation: listings here, keys in `account`.
+#[derive(MergedObject, Default)]
+pub struct Mutation(ListingsMutation, super::account::KeysMutation);
+
 #[derive(Default)]
-pub struct Mutation;
+pub struct ListingsMutation;
 
 #[Object]
-impl Mutation {
+impl ListingsMutation {
     /// A new organization owned by the caller's authority.
     async fn create_organization(
         &self,

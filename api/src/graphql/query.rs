@@ -10,5 +10,6 @@ pub struct Query(
     super::places::PlacesQuery,
     super::search::SearchQuery,
     super::account::AccountQuery,
+    super::account::KeysQuery,
     super::review::ReviewQuery,
 );

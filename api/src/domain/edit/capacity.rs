@@ -130,6 +130,7 @@ pub async fn update(
     service::Entity::update_many()
         .col_expr(service::Column::UpdatedAt, Expr::value(now))
         .filter(service::Column::Id.eq(service_id))
+        .filter(service::Column::AuthorityId.eq(editor.caller.authority_id))
         .exec(&txn)
         .await?;
     editor

@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use entity::organization;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+};
 use serde_json::json;
 
 use super::draft::{Field, apply_text, short};
@@ -114,8 +116,15 @@ pub async fn update(
     let now = Utc::now();
     row.updated_at = now;
     let mut active = row.clone().into_active_model().reset_all();
+    active.id = sea_orm::ActiveValue::NotSet;
+    active.authority_id = sea_orm::ActiveValue::NotSet;
     active.created_at = sea_orm::ActiveValue::NotSet;
-    organization::Entity::update(active).exec(&txn).await?;
+    organization::Entity::update_many()
+        .set(active)
+        .filter(organization::Column::Id.eq(id))
+        .filter(organization::Column::AuthorityId.eq(editor.caller.authority_id))
+        .exec(&txn)
+        .await?;
     editor
         .record(
             &txn,

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use entity::{organization, outdated_report, service};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
 };
@@ -140,6 +140,7 @@ pub async fn update(
     let updated = service::Entity::update_many()
         .set(changes)
         .filter(service::Column::Id.eq(id))
+        .filter(service::Column::AuthorityId.eq(editor.caller.authority_id))
         .filter(service::Column::Version.eq(expected_version))
         .exec(&txn)
         .await?;
@@ -169,7 +170,9 @@ pub async fn update(
     Ok(row)
 }
 
-/// Change the service row alone, bumping its version, with an audit event.
+/// Change the service row alone, bumping its version, with an audit event. The
+/// version moves by expression, so concurrent retires or verifies queue up rather
+/// than overwrite each other's version.
 async fn change_row(
     db: &DatabaseConnection,
     editor: &Editor<'_>,
@@ -181,11 +184,22 @@ async fn change_row(
     let txn = crate::db::begin_write(db).await?;
     let stored = owned_service(&txn, editor, id).await?;
     let now = Utc::now();
-    let mut active = stored.clone().into_active_model();
-    change(&mut active, now);
-    active.version = Set(stored.version + 1);
-    active.updated_at = Set(now);
-    let row = active.update(&txn).await?;
+    let mut changes = service::ActiveModel {
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    change(&mut changes, now);
+    service::Entity::update_many()
+        .set(changes)
+        .col_expr(
+            service::Column::Version,
+            Expr::col(service::Column::Version).add(1),
+        )
+        .filter(service::Column::Id.eq(id))
+        .filter(service::Column::AuthorityId.eq(editor.caller.authority_id))
+        .exec(&txn)
+        .await?;
+    let row = owned_service(&txn, editor, id).await?;
     also(&txn, now).await?;
     editor
         .record(

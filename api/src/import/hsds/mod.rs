@@ -120,7 +120,7 @@ pub async fn import(
                 Err(e) => report.failed.push((id, e)),
             }
         }
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         // Records not stored yet (the bulk of a first load) go in together; the rest,
         // and a batch the database refuses, go one by one to find the culprit.
         let ids: Vec<String> = checked
