@@ -37,12 +37,34 @@ pub enum Command {
     /// Load data.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Write data out.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Manage authorities: the bodies that own listings.
     #[command(subcommand)]
     Authority(AuthorityCommand),
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Every service that is not retired, as Open Referral HSDS 3.1 (`service_full`).
+    Hsds {
+        /// A JSON file, or with `--format csv` a folder for the tabular data package.
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Subcommand, Debug)]
@@ -84,7 +106,8 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 #[derive(Subcommand, Debug)]
 pub enum ImportCommand {
-    /// Open Referral HSDS 3.1 JSON: a service, an array of services, or a page with `contents`.
+    /// Open Referral HSDS 3.1: JSON (a service, an array, or a page with `contents`), or
+    /// the tabular data package (its folder or its datapackage.json).
     Hsds {
         file: PathBuf,
         /// Slug of the authority that owns the listings (created if missing).
@@ -139,6 +162,29 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => serve(args).await,
+        Command::Export(ExportCommand::Hsds {
+            path,
+            format,
+            database,
+        }) => {
+            let conn = open(&database).await?;
+            let started = std::time::Instant::now();
+            let count = match format {
+                ExportFormat::Json => {
+                    let file = std::fs::File::create(&path)
+                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    crate::openreferral::export::json(&conn, &mut out).await?
+                }
+                ExportFormat::Csv => crate::openreferral::tabular::export(&conn, &path).await?,
+            };
+            println!(
+                "exported {count} services to {} in {:.1}s",
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Authority(AuthorityCommand::Create {
             slug,
             name,

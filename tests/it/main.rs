@@ -16,6 +16,7 @@ mod helpers;
 mod hsds_import;
 mod listings;
 mod live;
+mod openreferral;
 mod postcodes;
 mod read_api;
 mod schema_contract;

@@ -194,12 +194,17 @@ pub async fn import(
     Ok(report)
 }
 
-/// Read a JSON file and import it.
+/// Read a JSON file, or a tabular data package (its folder or its
+/// datapackage.json), and import it.
 pub async fn import_file(
     db: &DatabaseConnection,
     path: &std::path::Path,
     authority: &authority::Model,
 ) -> AppResult<ImportReport> {
+    if let Some(folder) = crate::openreferral::tabular::package_folder(path) {
+        let records = crate::openreferral::tabular::records(&folder)?;
+        return import(db, records, authority).await;
+    }
     let bytes = std::fs::read(path)
         .map_err(|e| AppError::bad_input("file", format!("{}: {e}", path.display())))?;
     let document: Value = serde_json::from_slice(&bytes)

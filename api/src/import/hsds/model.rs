@@ -8,6 +8,17 @@ fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, 
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
+/// HSDS types counts as `number`: accept 8 and 8.0, refuse 8.5.
+fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(Some(n as i64)),
+        Some(n) => Err(serde::de::Error::custom(format!(
+            "{n} is not a whole number"
+        ))),
+    }
+}
+
 #[derive(Deserialize, Debug)]
 pub struct Service {
     pub id: String,
@@ -168,13 +179,17 @@ pub struct CostOption {
 pub struct Capacity {
     pub id: String,
     pub unit: Option<Unit>,
+    #[serde(default, deserialize_with = "whole")]
     pub available: Option<i64>,
+    #[serde(default, deserialize_with = "whole")]
     pub maximum: Option<i64>,
     pub description: Option<String>,
     pub updated: Option<String>,
     // Signpost extensions; HSDS capacities carry none of these.
     pub status: Option<String>,
+    #[serde(default, deserialize_with = "whole")]
     pub waitlist_length: Option<i64>,
+    #[serde(default, deserialize_with = "whole")]
     pub typical_wait_days: Option<i64>,
     pub expires_at: Option<String>,
 }
