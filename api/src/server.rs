@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     Router::new()
         .merge(graphql)
+        .merge(crate::openreferral::api::router())
         .route("/graphql/ws", get(http::subscribe))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

@@ -39,8 +39,8 @@ pub async fn all_terms(db: &impl ConnectionTrait) -> Result<Vec<Term>, DbErr> {
         .collect())
 }
 
-/// Ids of the terms with these codes (any case) and all their descendants; Err lists
-/// the codes no term has.
+/// Ids of the terms with these codes (any case) or ids, and all their descendants;
+/// Err lists what no term has.
 pub fn expand(terms: &[Term], codes: &[String]) -> Result<HashSet<String>, Vec<String>> {
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
     for term in terms {
@@ -56,7 +56,7 @@ pub fn expand(terms: &[Term], codes: &[String]) -> Result<HashSet<String>, Vec<S
     for code in codes {
         let mut stack: Vec<&str> = terms
             .iter()
-            .filter(|t| t.code.eq_ignore_ascii_case(code.trim()))
+            .filter(|t| t.code.eq_ignore_ascii_case(code.trim()) || t.id == code.trim())
             .map(|t| t.id.as_str())
             .collect();
         if stack.is_empty() {

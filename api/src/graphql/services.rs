@@ -207,6 +207,9 @@ pub struct ServiceFilterInput {
     /// Words in the name or description (case-insensitive).
     pub text: Option<String>,
     pub status: Option<ServiceStatus>,
+    /// Only services changed after this moment, retired ones included (reading
+    /// INACTIVE): another directory pulls just what changed since its last pull.
+    pub modified_after: Option<DateTime<Utc>>,
 }
 
 #[derive(Default)]
@@ -223,7 +226,8 @@ impl ServicesQuery {
         }
     }
 
-    /// Services that are not retired, in id order. `first` defaults to 20, at most 100.
+    /// Services that are not retired (unless `modifiedAfter` asks for changes), in id
+    /// order. `first` defaults to 20, at most 100.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn services(
         &self,
@@ -239,7 +243,8 @@ impl ServicesQuery {
             taxonomy_terms: filter.taxonomy_terms.unwrap_or_default(),
             text: filter.text,
             status: filter.status.map(Into::into),
-            organization_id: None,
+            modified_after: filter.modified_after,
+            ..ServiceFilter::default()
         };
         let rows = listings::list_services(db(ctx)?, &filter, &page).await?;
         Ok(connection(rows, has_previous, |s| s.id.clone(), Service))

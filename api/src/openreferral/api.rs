@@ -1,0 +1,513 @@
+//! The Open Referral UK read API under `/openreferral/`: services, services at
+//! locations and taxonomies in the HSDS page envelope, with the ORUK filters. The
+//! filters are the listing filter (`domain::listings`) and the place filter is the
+//! search index's reach, so there is one implementation of each. CORS is open here
+//! (and only here): any directory may read from a browser.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{location, service, service_at_location, taxonomy, taxonomy_term};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::{Value, json};
+use tower_http::cors::{Any, CorsLayer};
+
+use super::hsds::services_full;
+use crate::domain::codes::DayOfWeek;
+use crate::domain::listings::{ServiceFilter, select_services};
+use crate::domain::place::postcode_point;
+use crate::domain::postcode::Postcode;
+use crate::domain::search::index::Reach;
+use crate::error::AppError;
+use crate::spatial::Coordinates;
+use crate::state::AppState;
+
+const DEFAULT_PER_PAGE: u64 = 50;
+const MAX_PER_PAGE: u64 = 100;
+/// Metres around a postcode when `proximity` is not given.
+const DEFAULT_PROXIMITY: f64 = 5000.0;
+const MAX_PROXIMITY: f64 = 100_000.0;
+
+pub fn router() -> Router<AppState> {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::OPTIONS])
+        .allow_headers(Any);
+    Router::new()
+        .route("/openreferral", get(about))
+        .route("/openreferral/", get(about))
+        .route("/openreferral/services", get(services))
+        .route("/openreferral/services/{id}", get(one_service))
+        .route(
+            "/openreferral/service_at_locations",
+            get(service_at_locations),
+        )
+        .route(
+            "/openreferral/service_at_locations/{id}",
+            get(one_service_at_location),
+        )
+        .route("/openreferral/taxonomies", get(taxonomies))
+        .route("/openreferral/taxonomies/{id}", get(one_taxonomy))
+        .route("/openreferral/taxonomy_terms", get(taxonomy_terms))
+        .route("/openreferral/taxonomy_terms/{id}", get(one_taxonomy_term))
+        .layer(cors)
+}
+
+/// A refusal: 400 naming the parameter, 404, or 500/503 without the cause.
+struct Refusal(StatusCode, Value);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, Json(self.1)).into_response()
+    }
+}
+
+fn bad(parameter: &str, message: impl Into<String>) -> Refusal {
+    let message = message.into();
+    Refusal(
+        StatusCode::BAD_REQUEST,
+        json!({ "error": { "status": 400, "parameter": parameter, "message": format!("{parameter}: {message}") } }),
+    )
+}
+
+fn not_found(what: &str, id: &str) -> Refusal {
+    Refusal(
+        StatusCode::NOT_FOUND,
+        json!({ "error": { "status": 404, "message": format!("no {what} with id {id}") } }),
+    )
+}
+
+impl From<AppError> for Refusal {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::BadUserInput { field, message } => bad(&field, message),
+            AppError::NotFound(message) => Refusal(
+                StatusCode::NOT_FOUND,
+                json!({ "error": { "status": 404, "message": message } }),
+            ),
+            other => {
+                tracing::error!(cause = %other.detail(), "open referral API failed");
+                Refusal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({ "error": { "status": 503, "message": "try again shortly" } }),
+                )
+            }
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Refusal {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::from(err).into()
+    }
+}
+
+type Answer = Result<Json<Value>, Refusal>;
+type Params = Query<HashMap<String, String>>;
+
+async fn about() -> Json<Value> {
+    Json(json!({
+        "version": "3.0",
+        "profile": "https://github.com/openreferral/uk-profile",
+        "openapi_url": "https://raw.githubusercontent.com/openreferral/uk-profile/main/openapi.json",
+    }))
+}
+
+fn text<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn number(params: &HashMap<String, String>, name: &str) -> Result<Option<f64>, Refusal> {
+    text(params, name)
+        .map(|v| match v.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(n),
+            _ => Err(bad(name, format!("'{v}' is not a number"))),
+        })
+        .transpose()
+}
+
+fn time(params: &HashMap<String, String>, name: &str) -> Result<Option<String>, Refusal> {
+    text(params, name)
+        .map(|v| {
+            chrono::NaiveTime::parse_from_str(v, "%H:%M:%S")
+                .or_else(|_| chrono::NaiveTime::parse_from_str(v, "%H:%M"))
+                .map(|t| t.format("%H:%M:%S").to_string())
+                .map_err(|_| bad(name, format!("'{v}' is not a time (HH:MM)")))
+        })
+        .transpose()
+}
+
+fn day(params: &HashMap<String, String>) -> Result<Option<DayOfWeek>, Refusal> {
+    text(params, "day")
+        .map(|v| {
+            DayOfWeek::from_code(v)
+                .or_else(|| {
+                    DayOfWeek::ALL
+                        .iter()
+                        .copied()
+                        .find(|d| format!("{d:?}").eq_ignore_ascii_case(v))
+                })
+                .ok_or_else(|| {
+                    bad(
+                        "day",
+                        format!("'{v}' is not a day (MO..SU or Monday..Sunday)"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+fn moment(params: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, Refusal> {
+    text(params, name)
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .ok()
+                .or_else(|| {
+                    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                        .ok()
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        .map(|t| t.and_utc())
+                })
+                .ok_or_else(|| bad(name, format!("'{v}' is not a date-time (RFC 3339) or date")))
+        })
+        .transpose()
+}
+
+/// `page` (from 1) and `per_page` (1..100).
+fn paging(params: &HashMap<String, String>) -> Result<(u64, u64), Refusal> {
+    let whole = |name: &str, default: u64, max: u64| match text(params, name) {
+        None => Ok(default),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(bad(
+                name,
+                format!("'{v}' must be a whole number in 1..{max}"),
+            )),
+        },
+    };
+    Ok((
+        whole("page", 1, u64::from(u32::MAX))?,
+        whole("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+    ))
+}
+
+/// The HSDS page envelope around one page of `contents`.
+fn envelope(contents: Vec<Value>, total: u64, page: u64, per_page: u64) -> Value {
+    let total_pages = total.div_ceil(per_page).max(1);
+    json!({
+        "total_items": total,
+        "total_pages": total_pages,
+        "page_number": page,
+        "size": contents.len(),
+        "first_page": page == 1,
+        "last_page": page >= total_pages,
+        "empty": contents.is_empty(),
+        "contents": contents,
+    })
+}
+
+/// A postcode and radius from `postcode` and `proximity`.
+struct Near {
+    at: Coordinates,
+    metres: f64,
+}
+
+async fn near(
+    db: &impl ConnectionTrait,
+    params: &HashMap<String, String>,
+) -> Result<Option<Near>, Refusal> {
+    let proximity = number(params, "proximity")?;
+    let Some(code) = text(params, "postcode") else {
+        return match proximity {
+            Some(_) => Err(bad("proximity", "needs a postcode")),
+            None => Ok(None),
+        };
+    };
+    let code = Postcode::parse(code).map_err(|m| bad("postcode", m))?;
+    let at = postcode_point(db, &code)
+        .await?
+        .ok_or_else(|| bad("postcode", format!("unknown postcode {code}")))?;
+    let metres = proximity.unwrap_or(DEFAULT_PROXIMITY);
+    if !(1.0..=MAX_PROXIMITY).contains(&metres) {
+        return Err(bad(
+            "proximity",
+            format!("must lie in 1..{MAX_PROXIMITY} metres"),
+        ));
+    }
+    Ok(Some(Near { at, metres }))
+}
+
+/// The listing filter the ORUK parameters ask for, and the place, if any.
+async fn filter(
+    state: &AppState,
+    params: &HashMap<String, String>,
+) -> Result<(ServiceFilter, Option<Near>), Refusal> {
+    let near = near(&state.db, params).await?;
+    let ids = near.as_ref().map(|near| {
+        let index = state.search.read();
+        index
+            .reach(near.at, near.metres, None, |_| true)
+            .into_iter()
+            .filter(|(_, reach)| !matches!(reach, Reach::Remote))
+            .filter_map(|(slot, _)| index.entry(slot).map(|e| e.id.clone()))
+            .collect()
+    });
+    let filter = ServiceFilter {
+        taxonomy_terms: text(params, "taxonomy_term_id")
+            .map(|t| vec![t.to_string()])
+            .unwrap_or_default(),
+        taxonomy_id: text(params, "taxonomy_id").map(str::to_string),
+        text: text(params, "text")
+            .or_else(|| text(params, "search"))
+            .map(str::to_string),
+        modified_after: moment(params, "modified_after")?,
+        minimum_age_from: number(params, "minimum_age")?,
+        maximum_age_to: number(params, "maximum_age")?,
+        day: day(params)?,
+        opens_from: time(params, "start_time")?,
+        closes_by: time(params, "end_time")?,
+        ids,
+        ..ServiceFilter::default()
+    };
+    Ok((filter, near))
+}
+
+/// The services a request selects, unordered; an unknown term selects nothing.
+async fn selected(
+    state: &AppState,
+    filter: &ServiceFilter,
+) -> Result<Option<sea_orm::Select<service::Entity>>, Refusal> {
+    match select_services(&state.db, filter, "taxonomy_term_id").await {
+        Ok(query) => Ok(Some(query)),
+        Err(AppError::BadUserInput { field, .. }) if field == "taxonomy_term_id" => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn services(State(state): State<AppState>, Query(params): Params) -> Answer {
+    let (page, per_page) = paging(&params)?;
+    let (filter, _) = filter(&state, &params).await?;
+    let Some(query) = selected(&state, &filter).await? else {
+        return Ok(Json(envelope(Vec::new(), 0, page, per_page)));
+    };
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .order_by_asc(service::Column::Id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(&state.db)
+        .await?;
+    let contents = services_full(&state.db, &rows).await?;
+    Ok(Json(envelope(contents, total, page, per_page)))
+}
+
+async fn one_service(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    let row = service::Entity::find_by_id(id.clone())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| not_found("service", &id))?;
+    let mut full = services_full(&state.db, std::slice::from_ref(&row)).await?;
+    Ok(Json(full.pop().unwrap_or_default()))
+}
+
+/// A service at a location: the link, its location and its service (without the
+/// service's other locations).
+fn link_json(link: &Value, service: &Value) -> Value {
+    let mut service = service.clone();
+    if let Some(object) = service.as_object_mut() {
+        object.remove("service_at_locations");
+    }
+    let mut out = link.clone();
+    out["service"] = service;
+    out
+}
+
+async fn service_at_locations(State(state): State<AppState>, Query(params): Params) -> Answer {
+    let (page, per_page) = paging(&params)?;
+    let (filter, near) = filter(&state, &params).await?;
+    let Some(query) = selected(&state, &filter).await? else {
+        return Ok(Json(envelope(Vec::new(), 0, page, per_page)));
+    };
+    let service_ids: Vec<String> = query
+        .select_only()
+        .column(service::Column::Id)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let mut links: Vec<(String, String, String)> = Vec::new();
+    for chunk in service_ids.chunks(1000) {
+        let rows: Vec<(String, String, String)> = service_at_location::Entity::find()
+            .select_only()
+            .columns([
+                service_at_location::Column::Id,
+                service_at_location::Column::ServiceId,
+                service_at_location::Column::LocationId,
+            ])
+            .filter(service_at_location::Column::ServiceId.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(&state.db)
+            .await?;
+        links.extend(rows);
+    }
+    if let Some(near) = &near {
+        // Near means this location is in range (or the service covers the place).
+        let location_ids: Vec<String> = links.iter().map(|l| l.2.clone()).collect();
+        let mut points: HashMap<String, Coordinates> = HashMap::new();
+        for chunk in location_ids.chunks(1000) {
+            let rows: Vec<(String, Option<f64>, Option<f64>)> = location::Entity::find()
+                .select_only()
+                .columns([
+                    location::Column::Id,
+                    location::Column::Latitude,
+                    location::Column::Longitude,
+                ])
+                .filter(location::Column::Id.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(&state.db)
+                .await?;
+            points.extend(
+                rows.into_iter()
+                    .filter_map(|(id, lat, lon)| Some((id, Coordinates::new(lat?, lon?).ok()?))),
+            );
+        }
+        let covering: std::collections::HashSet<String> = {
+            let index = state.search.read();
+            index
+                .reach(near.at, near.metres, None, |_| true)
+                .into_iter()
+                .filter(|(_, reach)| matches!(reach, Reach::ServiceArea))
+                .filter_map(|(slot, _)| index.entry(slot).map(|e| e.id.clone()))
+                .collect()
+        };
+        links.retain(|(_, service_id, location_id)| {
+            covering.contains(service_id)
+                || points
+                    .get(location_id)
+                    .is_some_and(|p| p.distance_metres(near.at) <= near.metres)
+        });
+    }
+    links.sort();
+    let total = links.len() as u64;
+    let start = ((page - 1) * per_page).min(total) as usize;
+    let page_links: Vec<_> = links
+        .into_iter()
+        .skip(start)
+        .take(per_page as usize)
+        .collect();
+    let contents = link_contents(&state, &page_links).await?;
+    Ok(Json(envelope(contents, total, page, per_page)))
+}
+
+/// Each link with its location and service, from the services' HSDS objects.
+async fn link_contents(
+    state: &AppState,
+    links: &[(String, String, String)],
+) -> Result<Vec<Value>, Refusal> {
+    let mut ids: Vec<String> = links.iter().map(|l| l.1.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let rows = service::Entity::find()
+        .filter(service::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?;
+    let full: HashMap<String, Value> = services_full(&state.db, &rows)
+        .await?
+        .into_iter()
+        .filter_map(|s| Some((s.get("id")?.as_str()?.to_string(), s)))
+        .collect();
+    Ok(links
+        .iter()
+        .filter_map(|(link_id, service_id, _)| {
+            let service = full.get(service_id)?;
+            let link = service
+                .get("service_at_locations")?
+                .as_array()?
+                .iter()
+                .find(|l| l.get("id").and_then(Value::as_str) == Some(link_id))?;
+            Some(link_json(link, service))
+        })
+        .collect())
+}
+
+async fn one_service_at_location(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    let link = service_at_location::Entity::find_by_id(id.clone())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| not_found("service_at_location", &id))?;
+    let mut contents =
+        link_contents(&state, &[(link.id, link.service_id, link.location_id)]).await?;
+    contents
+        .pop()
+        .map(Json)
+        .ok_or_else(|| not_found("service_at_location", &id))
+}
+
+fn taxonomy_json(t: taxonomy::Model) -> Value {
+    json!({ "id": t.id, "name": t.name, "description": t.description, "uri": t.uri, "version": t.version })
+}
+
+fn term_json(t: taxonomy_term::Model) -> Value {
+    let mut out = json!({
+        "id": t.id, "code": t.code, "name": t.name, "description": t.description,
+        "parent_id": t.parent_id, "taxonomy": t.vocabulary, "taxonomy_id": t.taxonomy_id,
+        "term_uri": t.term_uri,
+    });
+    if let Some(object) = out.as_object_mut() {
+        object.retain(|_, v| !v.is_null());
+    }
+    out
+}
+
+async fn taxonomies(State(state): State<AppState>, Query(params): Params) -> Answer {
+    let (page, per_page) = paging(&params)?;
+    let query = taxonomy::Entity::find().order_by_asc(taxonomy::Column::Id);
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(&state.db)
+        .await?;
+    let contents = rows.into_iter().map(taxonomy_json).collect();
+    Ok(Json(envelope(contents, total, page, per_page)))
+}
+
+async fn one_taxonomy(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    let row = taxonomy::Entity::find_by_id(id.clone())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| not_found("taxonomy", &id))?;
+    Ok(Json(taxonomy_json(row)))
+}
+
+async fn taxonomy_terms(State(state): State<AppState>, Query(params): Params) -> Answer {
+    let (page, per_page) = paging(&params)?;
+    let mut query = taxonomy_term::Entity::find().order_by_asc(taxonomy_term::Column::Id);
+    if let Some(taxonomy_id) = text(&params, "taxonomy_id") {
+        query = query.filter(taxonomy_term::Column::TaxonomyId.eq(taxonomy_id));
+    }
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(&state.db)
+        .await?;
+    let contents = rows.into_iter().map(term_json).collect();
+    Ok(Json(envelope(contents, total, page, per_page)))
+}
+
+async fn one_taxonomy_term(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    let row = taxonomy_term::Entity::find_by_id(id.clone())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| not_found("taxonomy_term", &id))?;
+    Ok(Json(term_json(row)))
+}
