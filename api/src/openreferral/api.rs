@@ -467,47 +467,63 @@ fn term_json(t: taxonomy_term::Model) -> Value {
     out
 }
 
-async fn taxonomies(State(state): State<AppState>, Query(params): Params) -> Answer {
-    let (page, per_page) = paging(&params)?;
-    let query = taxonomy::Entity::find().order_by_asc(taxonomy::Column::Id);
+/// One page of `query` in the envelope, each row through `to_json`.
+async fn paged<E>(
+    state: &AppState,
+    params: &HashMap<String, String>,
+    query: sea_orm::Select<E>,
+    to_json: fn(E::Model) -> Value,
+) -> Answer
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let (page, per_page) = paging(params)?;
     let total = query.clone().count(&state.db).await?;
     let rows = query
         .offset((page - 1) * per_page)
         .limit(per_page)
         .all(&state.db)
         .await?;
-    let contents = rows.into_iter().map(taxonomy_json).collect();
+    let contents = rows.into_iter().map(to_json).collect();
     Ok(Json(envelope(contents, total, page, per_page)))
 }
 
-async fn one_taxonomy(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
-    let row = taxonomy::Entity::find_by_id(id.clone())
+/// One row by id, or 404.
+async fn by_id<E>(
+    state: &AppState,
+    what: &str,
+    id: String,
+    to_json: fn(E::Model) -> Value,
+) -> Answer
+where
+    E: EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<String>,
+{
+    let row = E::find_by_id(id.clone())
         .one(&state.db)
         .await?
-        .ok_or_else(|| not_found("taxonomy", &id))?;
-    Ok(Json(taxonomy_json(row)))
+        .ok_or_else(|| not_found(what, &id))?;
+    Ok(Json(to_json(row)))
+}
+
+async fn taxonomies(State(state): State<AppState>, Query(params): Params) -> Answer {
+    let query = taxonomy::Entity::find().order_by_asc(taxonomy::Column::Id);
+    paged(&state, &params, query, taxonomy_json).await
+}
+
+async fn one_taxonomy(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    by_id::<taxonomy::Entity>(&state, "taxonomy", id, taxonomy_json).await
 }
 
 async fn taxonomy_terms(State(state): State<AppState>, Query(params): Params) -> Answer {
-    let (page, per_page) = paging(&params)?;
     let mut query = taxonomy_term::Entity::find().order_by_asc(taxonomy_term::Column::Id);
     if let Some(taxonomy_id) = text(&params, "taxonomy_id") {
         query = query.filter(taxonomy_term::Column::TaxonomyId.eq(taxonomy_id));
     }
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .all(&state.db)
-        .await?;
-    let contents = rows.into_iter().map(term_json).collect();
-    Ok(Json(envelope(contents, total, page, per_page)))
+    paged(&state, &params, query, term_json).await
 }
 
 async fn one_taxonomy_term(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
-    let row = taxonomy_term::Entity::find_by_id(id.clone())
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| not_found("taxonomy_term", &id))?;
-    Ok(Json(term_json(row)))
+    by_id::<taxonomy_term::Entity>(&state, "taxonomy_term", id, term_json).await
 }
