@@ -77,6 +77,17 @@ fn validator(path: &str) -> Option<jsonschema::Validator> {
     Some(jsonschema::validator_for(&schema).unwrap())
 }
 
+/// A validator for one definition inside a compiled schema (`taxonomy_term`, say).
+fn definition_validator(path: &str, definition: &str) -> Option<jsonschema::Validator> {
+    let path = shared_data(path)?;
+    let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let root = json!({
+        "$ref": format!("#/definitions/{definition}"),
+        "definitions": schema["definitions"],
+    });
+    Some(jsonschema::validator_for(&root).unwrap())
+}
+
 #[tokio::test]
 async fn every_exported_service_validates_against_hsds_and_oruk() {
     let (Some(hsds), Some(oruk)) = (
@@ -445,6 +456,22 @@ async fn oruk_bodies_validate_unknown_ids_are_404_and_bad_parameters_400_by_name
     );
     let (_, terms) = oruk(&app, "/taxonomy_terms?per_page=3").await;
     assert_eq!(terms["size"], 3);
+    const ORUK: &str = "standards/oruk-3.0/schema/compiled/service_with_definitions.json";
+    if let (Some(term_schema), Some(link_schema)) = (
+        definition_validator(ORUK, "taxonomy_term"),
+        definition_validator(ORUK, "service_at_location"),
+    ) {
+        for term in terms["contents"].as_array().unwrap() {
+            assert!(term_schema.is_valid(term), "{term}");
+        }
+        for link in links["contents"].as_array().unwrap() {
+            assert!(link_schema.is_valid(link), "{link}");
+        }
+        assert!(
+            !term_schema.is_valid(&json!({ "id": "x" })),
+            "the check can fail"
+        );
+    }
     let term_id = terms["contents"][0]["id"].as_str().unwrap();
     assert_eq!(
         oruk(&app, &format!("/taxonomy_terms/{term_id}")).await.0,
