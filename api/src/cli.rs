@@ -116,6 +116,33 @@ pub enum ImportCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Area boundaries: a GeoJSON FeatureCollection of Polygons or MultiPolygons (WGS84).
+    Areas {
+        file: PathBuf,
+        /// What the areas are: lsoa, msoa, ward, local_authority, …
+        #[arg(long = "type")]
+        area_type: String,
+        /// The feature property holding each area's code.
+        #[arg(long, default_value = "area_code")]
+        code_property: String,
+        /// The feature property holding each area's name.
+        #[arg(long, default_value = "area_name")]
+        name_property: String,
+        /// A feature property holding the code of the area each lies in.
+        #[arg(long)]
+        parent_property: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Population of loaded areas: the ONS mid-year CSV (Persons rows, ages 0..90+).
+    Population {
+        file: PathBuf,
+        /// The type of the areas the codes name.
+        #[arg(long = "type")]
+        area_type: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Postcodes: the ONS Postcode Directory CSV or a simple `postcode,lat,lon,...` CSV.
     Postcodes {
         file: PathBuf,
@@ -148,6 +175,16 @@ async fn open(database: &DatabaseArgs) -> Result<sea_orm::DatabaseConnection, Fa
     })?;
     db::migrate(&conn).await?;
     Ok(conn)
+}
+
+/// A file to read, buffered, with a progress bar on its bytes.
+fn read_file(path: &std::path::Path) -> Result<impl std::io::Read, Failure> {
+    let handle =
+        std::fs::File::open(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+    let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok(std::io::BufReader::new(
+        import::progress_bytes(size).wrap_read(handle),
+    ))
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
@@ -231,6 +268,39 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Import(ImportCommand::Areas {
+            file,
+            area_type,
+            code_property,
+            name_property,
+            parent_property,
+            database,
+        }) => {
+            let conn = open(&database).await?;
+            let started = std::time::Instant::now();
+            let props = import::areas::AreaProperties {
+                code: code_property,
+                name: name_property,
+                parent: parent_property,
+            };
+            let count = import::areas::import(&conn, read_file(&file)?, &area_type, &props).await?;
+            println!(
+                "imported {count} {area_type} areas in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCommand::Population {
+            file,
+            area_type,
+            database,
+        }) => {
+            let conn = open(&database).await?;
+            let summary =
+                import::areas::import_population(&conn, read_file(&file)?, &area_type).await?;
+            println!("imported {summary}");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Import(ImportCommand::Postcodes { file, database }) => {
             let conn = open(&database).await?;

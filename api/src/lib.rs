@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod import;
+pub mod maps;
 pub mod openreferral;
 pub mod server;
 pub mod spatial;

@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(graphql)
         .merge(crate::openreferral::api::router())
         .route("/graphql/ws", get(http::subscribe))
+        .route("/gaps.geojson", get(crate::maps::gaps_geojson))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state)

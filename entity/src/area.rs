@@ -14,6 +14,8 @@ pub struct Model {
     /// GeoJSON geometry text (Polygon or MultiPolygon, WGS84).
     pub geometry: String,
     pub population: Option<i64>,
+    /// Persons by single year of age: 91 counts, ages 0..89 then 90 and over.
+    pub population_by_age: Option<Json>,
     pub centroid_latitude: f64,
     pub centroid_longitude: f64,
     pub min_latitude: f64,

@@ -553,6 +553,7 @@ async fn add_area(app: &TestApp, code: &str, lat: f64, lon: f64, half: f64) {
         parent_code: None,
         geometry: json!({ "type": "Polygon", "coordinates": [ring] }).to_string(),
         population: None,
+        population_by_age: None,
         centroid_latitude: lat,
         centroid_longitude: lon,
         min_latitude: lat - half,

@@ -9,6 +9,7 @@ pub mod demand;
 pub mod edit;
 pub mod eligibility;
 pub mod freshness;
+pub mod gaps;
 pub mod history;
 pub mod listings;
 pub mod paging;

@@ -5,6 +5,7 @@
 mod account;
 mod details;
 mod enums;
+mod gaps;
 pub mod http;
 mod inputs;
 mod loaders;

@@ -12,4 +12,5 @@ pub struct Query(
     super::account::AccountQuery,
     super::account::KeysQuery,
     super::review::ReviewQuery,
+    super::gaps::GapsQuery,
 );

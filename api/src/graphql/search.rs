@@ -178,7 +178,7 @@ fn clock_minutes(text: &str, field: &str) -> Result<u16, AppError> {
 
 impl PersonInput {
     /// Check the person and turn them into the domain's terms.
-    fn into_domain(self) -> Result<Person, AppError> {
+    pub(crate) fn into_domain(self) -> Result<Person, AppError> {
         if let Some(age) = self.age
             && (!age.is_finite() || !(0.0..=130.0).contains(&age))
         {

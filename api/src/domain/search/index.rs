@@ -28,8 +28,8 @@ pub struct Entry {
     pub term_keys: Vec<u32>,
     /// Lower-case name and description, for `text`.
     pub text: String,
-    /// Recorded status and when it expires.
-    pub capacity: Option<(CapacityStatus, DateTime<Utc>)>,
+    /// Recorded status, when it expires, and the places available.
+    pub capacity: Option<(CapacityStatus, DateTime<Utc>, Option<i32>)>,
     pub last_verified_at: Option<DateTime<Utc>>,
     /// The service row's `updated_at` when loaded, to follow changes.
     pub updated_at: DateTime<Utc>,
@@ -46,10 +46,18 @@ impl Entry {
         self.remote && self.service_areas.is_empty()
     }
 
+    /// Places available now: expired or missing capacity counts 0.
+    pub fn available_places(&self, now: DateTime<Utc>) -> i64 {
+        match self.capacity {
+            Some((_, expires, available)) if now < expires => i64::from(available.unwrap_or(0)),
+            _ => 0,
+        }
+    }
+
     /// Capacity status now: expired or missing capacity is UNKNOWN.
     pub fn capacity_status(&self, now: DateTime<Utc>) -> CapacityStatus {
         match self.capacity {
-            Some((status, expires)) => {
+            Some((status, expires, _)) => {
                 crate::domain::capacity::effective_status(status, expires, now)
             }
             None => CapacityStatus::Unknown,
@@ -141,6 +149,16 @@ impl SearchIndex {
 
     pub fn entry(&self, slot: u32) -> Option<&Entry> {
         self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// Every service in the index (for whole-map questions such as gaps).
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.slots.iter().flatten()
+    }
+
+    /// Loaded areas, in code order.
+    pub fn areas(&self) -> &[Area] {
+        &self.areas
     }
 
     pub fn set_terms(&mut self, terms: Vec<Term>) {

@@ -291,13 +291,23 @@ pub async fn entries(
             schedule::Column::ServiceId,
             wanted,
         ),
-        tuples::<capacity::Entity, (String, String, DateTime<Utc>, Option<DateTime<Utc>>)>(
+        tuples::<
+            capacity::Entity,
+            (
+                String,
+                String,
+                DateTime<Utc>,
+                Option<DateTime<Utc>>,
+                Option<i32>,
+            ),
+        >(
             db,
             vec![
                 capacity::Column::ServiceId,
                 capacity::Column::Status,
                 capacity::Column::UpdatedAt,
                 capacity::Column::ExpiresAt,
+                capacity::Column::Available,
             ],
             capacity::Column::ServiceId,
             wanted,
@@ -437,6 +447,7 @@ pub async fn entries(
                 (
                     status,
                     capacity_rules::expires_at(c.2, c.3, policy.capacity_expiry_days),
+                    c.4,
                 )
             });
         let service_areas = areas

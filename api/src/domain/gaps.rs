@@ -1,0 +1,402 @@
+//! Service gaps by area: for each area of a type, how many matching services are in
+//! it, their places, people per place, how far the nearest one is from the area's
+//! centroid, and the searches made there that found nothing.
+//!
+//! "Matching" is search's own: the taxonomy terms (with descendants) and the person's
+//! fit, read from the search index, so a gap is exactly where search comes up short.
+//! One R*-tree of the matching locations per question makes each area cost a box
+//! query and a few nearest neighbours.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{area, search_event};
+use geo::{Centroid, Contains, Point};
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::eligibility::{self, Fit, Person};
+use super::search::SearchHandle;
+use crate::error::{AppError, AppResult};
+use crate::spatial::Coordinates;
+
+/// Nearest candidates (by projected distance) re-measured geodesically.
+const NEAREST_CANDIDATES: usize = 8;
+
+#[derive(Clone, Debug, Default)]
+pub struct GapRequest {
+    pub area_type: String,
+    pub taxonomy_terms: Vec<String>,
+    pub person: Person,
+    pub max_distance_metres: f64,
+    /// Only areas within this one (by `parent_code`, or else whose centroid it contains).
+    pub within: Option<String>,
+    /// The age band the question is about: population counts only these ages, and
+    /// services must admit someone in the band.
+    pub age_from: Option<u32>,
+    pub age_to: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AreaGap {
+    pub code: String,
+    pub name: String,
+    pub area_type: String,
+    /// People in the age band (all ages without one); None when not loaded.
+    pub population: Option<i64>,
+    pub services_in_area: usize,
+    pub available_places: i64,
+    pub places_per_1000: Option<f64>,
+    pub nearest_service_metres: Option<f64>,
+    pub covered: bool,
+    pub searches: i64,
+    pub unmet_searches: i64,
+    /// The area-weighted centroid distances are measured from.
+    pub centroid: Coordinates,
+    /// The boundary as GeoJSON text, for maps.
+    pub geometry: String,
+}
+
+/// A location projected so that planar distance approximates metres nearby:
+/// (slot, point).
+type Projected = GeomWithData<[f64; 2], (u32, Coordinates)>;
+
+struct Projection {
+    cos_lat: f64,
+}
+
+impl Projection {
+    fn at(&self, c: Coordinates) -> [f64; 2] {
+        [c.longitude * self.cos_lat, c.latitude]
+    }
+}
+
+/// People of the band from single-year counts (0..89, then 90+).
+fn band_population(
+    by_age: Option<&serde_json::Value>,
+    all: Option<i64>,
+    from: Option<u32>,
+    to: Option<u32>,
+) -> Option<i64> {
+    if from.is_none() && to.is_none() {
+        return all;
+    }
+    let counts = by_age?.as_array()?;
+    let (from, to) = (
+        from.unwrap_or(0) as usize,
+        to.map_or(usize::MAX, |t| t as usize),
+    );
+    Some(
+        counts
+            .iter()
+            .enumerate()
+            .filter(|(age, _)| *age >= from && (*age <= to || (*age == 90 && to >= 90)))
+            .filter_map(|(_, n)| n.as_i64())
+            .sum(),
+    )
+}
+
+/// Whether a listing's age range admits someone in the band.
+fn admits_band(listing: &eligibility::Listing, from: Option<u32>, to: Option<u32>) -> bool {
+    let (band_from, band_to) = (
+        f64::from(from.unwrap_or(0)),
+        to.map_or(f64::INFINITY, |t| f64::from(t) + 1.0),
+    );
+    listing.minimum_age.is_none_or(|min| min < band_to)
+        && listing.maximum_age.is_none_or(|max| max >= band_from)
+}
+
+pub async fn service_gaps(
+    db: &impl ConnectionTrait,
+    search: &SearchHandle,
+    request: &GapRequest,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<AreaGap>> {
+    let area_type = request.area_type.trim().to_ascii_lowercase();
+    let mut query = area::Entity::find()
+        .select_only()
+        .columns([
+            area::Column::Code,
+            area::Column::Name,
+            area::Column::ParentCode,
+            area::Column::Population,
+            area::Column::PopulationByAge,
+            area::Column::Geometry,
+        ])
+        .filter(area::Column::AreaType.eq(&area_type))
+        .order_by_asc(area::Column::Code);
+    let mut parent_shape = None;
+    if let Some(within) = &request.within {
+        let parent = area::Entity::find_by_id(within.clone())
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::bad_input("input.within", format!("no area {within}")))?;
+        let by_code = area::Entity::find()
+            .filter(area::Column::AreaType.eq(&area_type))
+            .filter(area::Column::ParentCode.eq(within.as_str()))
+            .count(db)
+            .await?;
+        if by_code > 0 {
+            query = query.filter(area::Column::ParentCode.eq(within.as_str()));
+        } else {
+            parent_shape =
+                Some(crate::spatial::parse_polygons(&parent.geometry).map_err(AppError::internal)?);
+        }
+    }
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<serde_json::Value>,
+        String,
+    );
+    let rows: Vec<Row> = query.into_tuple().all(db).await?;
+    let events = demand(db, &request.taxonomy_terms).await?;
+    let today = now.date_naive();
+
+    let index = search.read();
+    let wanted = if request.taxonomy_terms.is_empty() {
+        None
+    } else {
+        Some(
+            index
+                .expand_terms(&request.taxonomy_terms)
+                .map_err(|unknown| {
+                    AppError::bad_input(
+                        "input.taxonomyTerms",
+                        format!("unknown taxonomy term: {}", unknown.join(", ")),
+                    )
+                })?,
+        )
+    };
+    let shapes: HashMap<&str, &super::search::index::Area> =
+        index.areas().iter().map(|a| (a.code.as_str(), a)).collect();
+    let mean_latitude = if rows.is_empty() {
+        53.0
+    } else {
+        rows.iter()
+            .filter_map(|r| shapes.get(r.0.as_str()))
+            .filter_map(|a| a.shape.centroid())
+            .map(|c| c.y())
+            .sum::<f64>()
+            / rows.len() as f64
+    };
+    let projection = Projection {
+        cos_lat: mean_latitude.to_radians().cos(),
+    };
+    let mut points = Vec::new();
+    let mut covering = Vec::new();
+    let mut places = HashMap::new();
+    for (slot, entry) in index.entries().enumerate() {
+        let matches = wanted.as_ref().is_none_or(|t| t.matches(entry))
+            && admits_band(&entry.listing, request.age_from, request.age_to)
+            && Fit::from_reasons(eligibility::assess_with(
+                &request.person,
+                &entry.listing,
+                today,
+                false,
+            ))
+            .suitable;
+        if !matches {
+            continue;
+        }
+        let slot = slot as u32;
+        places.insert(slot, entry.available_places(now));
+        for (_, at) in &entry.locations {
+            points.push(Projected::new(projection.at(*at), (slot, *at)));
+        }
+        covering.extend(entry.service_areas.iter());
+    }
+    let tree = RTree::bulk_load(points);
+
+    // Demand recorded in this area, or in a smaller area whose centroid lies in it.
+    let mut demand_in: HashMap<&str, (i64, i64)> = HashMap::new();
+    for (event_area, (count, none)) in &events {
+        let target = if rows.iter().any(|r| r.0 == *event_area) {
+            rows.iter()
+                .find(|r| r.0 == *event_area)
+                .map(|r| r.0.as_str())
+        } else {
+            shapes
+                .get(event_area.as_str())
+                .and_then(|e| Some((e.size, e.shape.centroid()?)))
+                .and_then(|(size, c)| {
+                    rows.iter()
+                        .filter_map(|r| shapes.get(r.0.as_str()).map(|a| (r.0.as_str(), a)))
+                        .find(|(_, a)| a.size > size && a.shape.contains(&c))
+                        .map(|(code, _)| code)
+                })
+        };
+        if let Some(target) = target {
+            let total = demand_in.entry(target).or_default();
+            total.0 += count;
+            total.1 += none;
+        }
+    }
+    let demand_in: HashMap<String, (i64, i64)> = demand_in
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+
+    let mut out = Vec::with_capacity(rows.len());
+    for (code, name, _, population, by_age, geometry) in rows {
+        let Some(area) = shapes.get(code.as_str()) else {
+            continue;
+        };
+        let Some(centroid) = area.shape.centroid() else {
+            continue;
+        };
+        if let Some(parent) = &parent_shape
+            && !parent.contains(&centroid)
+        {
+            continue;
+        }
+        let at = Coordinates {
+            latitude: centroid.y(),
+            longitude: centroid.x(),
+        };
+        let bbox = geo::BoundingRect::bounding_rect(&area.shape);
+        let mut inside: Vec<u32> = match bbox {
+            Some(rect) => {
+                let envelope = rstar::AABB::from_corners(
+                    projection.at(Coordinates {
+                        latitude: rect.min().y,
+                        longitude: rect.min().x,
+                    }),
+                    projection.at(Coordinates {
+                        latitude: rect.max().y,
+                        longitude: rect.max().x,
+                    }),
+                );
+                tree.locate_in_envelope(&envelope)
+                    .filter(|p| {
+                        area.shape
+                            .contains(&Point::new(p.data.1.longitude, p.data.1.latitude))
+                    })
+                    .map(|p| p.data.0)
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        inside.sort_unstable();
+        inside.dedup();
+        let available: i64 = inside.iter().filter_map(|s| places.get(s)).sum();
+        let nearest = tree
+            .nearest_neighbor_iter(&projection.at(at))
+            .take(NEAREST_CANDIDATES)
+            .map(|p| at.distance_metres(p.data.1))
+            .min_by(f64::total_cmp);
+        let in_service_area = covering.iter().any(|shape| shape.contains(&centroid));
+        let population = band_population(
+            by_age.as_ref(),
+            population,
+            request.age_from,
+            request.age_to,
+        );
+        let (searches, unmet) = demand_in.get(&code).copied().unwrap_or_default();
+        out.push(AreaGap {
+            code,
+            name,
+            area_type: area_type.clone(),
+            population,
+            services_in_area: inside.len(),
+            available_places: available,
+            places_per_1000: population
+                .filter(|p| *p > 0)
+                .map(|p| available as f64 * 1000.0 / p as f64),
+            nearest_service_metres: nearest.map(|m| (m * 10.0).round() / 10.0),
+            covered: nearest.is_some_and(|m| m <= request.max_distance_metres) || in_service_area,
+            searches,
+            unmet_searches: unmet,
+            centroid: at,
+            geometry,
+        });
+    }
+    Ok(out)
+}
+
+/// Searches per recorded area for these terms (any of them; all searches when
+/// none): (searches, searches with no suitable result).
+async fn demand(
+    db: &impl ConnectionTrait,
+    terms: &[String],
+) -> AppResult<HashMap<String, (i64, i64)>> {
+    let rows: Vec<(Option<String>, serde_json::Value, i32)> = search_event::Entity::find()
+        .select_only()
+        .columns([
+            search_event::Column::AreaCode,
+            search_event::Column::TaxonomyTerms,
+            search_event::Column::SuitableResults,
+        ])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out: HashMap<String, (i64, i64)> = HashMap::new();
+    for (code, searched, suitable) in rows {
+        let Some(code) = code else {
+            continue;
+        };
+        let asked = |t: &String| {
+            searched.as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(t)))
+            })
+        };
+        if !terms.is_empty() && !terms.iter().any(asked) {
+            continue;
+        }
+        let entry = out.entry(code).or_default();
+        entry.0 += 1;
+        if suitable == 0 {
+            entry.1 += 1;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_band_counts_its_single_years_and_90_plus_belongs_to_every_open_band() {
+        let mut counts = vec![1; 90];
+        counts.push(7);
+        let by_age = json!(counts);
+        assert_eq!(
+            band_population(Some(&by_age), Some(97), None, None),
+            Some(97)
+        );
+        assert_eq!(
+            band_population(Some(&by_age), Some(97), Some(65), None),
+            Some(25 + 7)
+        );
+        assert_eq!(
+            band_population(Some(&by_age), Some(97), Some(0), Some(15)),
+            Some(16)
+        );
+        assert_eq!(band_population(None, Some(97), Some(65), None), None);
+    }
+
+    #[test]
+    fn a_listing_admits_a_band_when_their_ages_overlap() {
+        let listing = |min, max| eligibility::Listing {
+            minimum_age: min,
+            maximum_age: max,
+            ..Default::default()
+        };
+        assert!(admits_band(&listing(Some(60.0), None), Some(65), None));
+        assert!(!admits_band(&listing(None, Some(25.0)), Some(65), None));
+        assert!(admits_band(
+            &listing(Some(18.0), Some(65.0)),
+            Some(65),
+            None
+        ));
+        assert!(!admits_band(&listing(Some(16.0), None), Some(0), Some(15)));
+    }
+}
