@@ -1,5 +1,6 @@
-//! Maps over HTTP: `/gaps.geojson`, the same rows as `serviceGaps` as GeoJSON
-//! features for GIS tools.
+//! Maps over HTTP: the map page at `/` (HTML, CSS and JavaScript of our own, built
+//! into the binary: no CDN, no tiles, so it works with no network), and
+//! `/gaps.geojson`, the rows of `serviceGaps` as GeoJSON features for GIS tools.
 
 use std::collections::HashMap;
 
@@ -135,4 +136,29 @@ pub async fn gaps_geojson(
                 .into_response()
         }
     }
+}
+
+/// The map page and its two files.
+pub async fn page() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("map/index.html"),
+    )
+}
+
+pub async fn script() -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/javascript; charset=utf-8",
+        )],
+        include_str!("map/map.js"),
+    )
+}
+
+pub async fn style() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("map/map.css"),
+    )
 }

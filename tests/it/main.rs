@@ -17,6 +17,7 @@ mod helpers;
 mod hsds_import;
 mod listings;
 mod live;
+mod map_page;
 mod openreferral;
 mod postcodes;
 mod read_api;

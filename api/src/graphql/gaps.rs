@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::Utc;
 use entity::area;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::db;
 use super::search::PersonInput;
@@ -136,6 +136,20 @@ pub struct GapsQuery;
 
 #[Object]
 impl GapsQuery {
+    /// The types of the loaded areas (lsoa, ward, …), in order.
+    async fn area_types(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let types: Vec<String> = area::Entity::find()
+            .select_only()
+            .column(area::Column::AreaType)
+            .distinct()
+            .order_by_asc(area::Column::AreaType)
+            .into_tuple()
+            .all(db(ctx)?)
+            .await
+            .map_err(AppError::from)?;
+        Ok(types)
+    }
+
     /// Loaded areas of a type, in code order.
     async fn areas(
         &self,

@@ -15,6 +15,8 @@ use crate::import;
 /// The authority that owns demo listings.
 pub const AUTHORITY: &str = "demo";
 
+pub mod areas;
+
 /// (town, outward code, latitude, longitude) of each town centre: Trafford's four
 /// towns, so the demo answers near any Trafford postcode, and five cities elsewhere.
 const TOWNS: &[(&str, &str, f64, f64)] = &[
@@ -438,6 +440,7 @@ pub fn services(today: chrono::DateTime<Utc>) -> Vec<Value> {
 
 /// Load the demo once: a database that already holds demo listings is left alone.
 pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
+    let neighbourhoods = areas::load(db).await?;
     let owner = import::ensure_authority(db, AUTHORITY, "Signpost demo").await?;
     let existing = service::Entity::find()
         .filter(service::Column::AuthorityId.eq(owner.id))
@@ -463,7 +466,10 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
         .collect();
     import::upsert::<taxonomy_term::Entity>(db, vocabulary, &[]).await?;
     let report = import::hsds::import(db, services(Utc::now()), &owner).await?;
-    Ok(format!("demo loaded: {} postcodes; {report}", codes))
+    Ok(format!(
+        "demo loaded: {codes} postcodes, {neighbourhoods} {} areas; {report}",
+        areas::AREA_TYPE
+    ))
 }
 
 #[cfg(test)]
