@@ -64,3 +64,59 @@ fn migrate_creates_a_sqlite_file_with_wal() {
     let out = run_cli(&["migrate"], &[("SIGNPOST_DATABASE_URL", &url)]);
     assert!(out.status.success(), "migrating twice is fine");
 }
+
+#[test]
+fn areas_and_population_load_from_the_command_line() {
+    let (Some(areas), Some(population)) = (
+        crate::helpers::shared_data("geography/trafford_ward_2023.geojson"),
+        crate::helpers::shared_data("geography/trafford_ward_population_mid2024.csv"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("areas.db").display());
+    let env = [("SIGNPOST_DATABASE_URL", url.as_str())];
+    let out = run_cli(
+        &["import", "areas", areas.to_str().unwrap(), "--type", "ward"],
+        &env,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("imported 21 ward areas"), "{stdout}");
+    let out = run_cli(
+        &[
+            "import",
+            "population",
+            population.to_str().unwrap(),
+            "--type",
+            "ward",
+        ],
+        &env,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("population for 21 areas"), "{stdout}");
+    // A wrong property name is a message naming it, and nothing is written.
+    let out = run_cli(
+        &[
+            "import",
+            "areas",
+            areas.to_str().unwrap(),
+            "--type",
+            "lsoa",
+            "--code-property",
+            "nope",
+        ],
+        &env,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("properties.nope"));
+}
