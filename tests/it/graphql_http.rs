@@ -133,14 +133,22 @@ async fn deep_queries_are_refused_before_running() {
             "node { organization { services(first: 1) { edges { node { id } } } } }",
         );
     }
-    let body = app.gql(&query, json!({})).await;
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
     assert!(body["data"].is_null(), "{body}");
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(
         message.to_lowercase().contains("nested too deep"),
         "{message}"
     );
-    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(error_code(&body), "OPERATION_TOO_LARGE");
 }
 
 #[tokio::test]
@@ -213,4 +221,84 @@ async fn every_error_carries_a_code_and_the_request_id() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["requestId"], "req-123");
     assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
+}
+
+/// graphql-js's `getIntrospectionQuery` with every option on, as GraphiQL sends it.
+const INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    description
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description specifiedByURL
+  fields(includeDeprecated: true) { name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type {
+  kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+}"#;
+
+#[tokio::test]
+async fn operations_past_the_size_limits_are_refused_with_400_and_ordinary_ones_pass() {
+    let app = TestApp::spawn().await;
+    let post = |query: String| {
+        app.client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let aliases: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
+    let roots: String = (0..21).map(|_| "__typename ").collect();
+    let fields: String = (0..25)
+        .map(|i| format!("s{i}: services(first: 1) {{ edges {{ node {{ id name description url email phone status version }} }} }} "))
+        .collect();
+    let operations: String = (0..11)
+        .map(|i| format!("query Q{i} {{ __typename }} "))
+        .collect();
+    let mut bomb = String::from("{ ...F0 } ");
+    for i in 0..30 {
+        bomb.push_str(&format!(
+            "fragment F{i} on Query {{ ...F{} ...F{} }} ",
+            i + 1,
+            i + 1
+        ));
+    }
+    bomb.push_str("fragment F30 on Query { __typename }");
+    for (what, query) in [
+        ("aliases", format!("{{ {aliases} }}")),
+        ("root fields", format!("{{ {roots} }}")),
+        ("fields", format!("{{ {fields} }}")),
+        ("operations", operations),
+        ("fields", bomb),
+    ] {
+        let response = post(query).await.unwrap();
+        assert_eq!(response.status(), 400, "{what}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "OPERATION_TOO_LARGE",
+            "{what}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(what),
+            "{body}"
+        );
+    }
+    let response = post(INTROSPECTION.to_string()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["data"]["__schema"]["types"].as_array().unwrap().len() > 50,
+        "{body}"
+    );
 }

@@ -279,9 +279,18 @@ async fn execute(
             );
         }
     };
+    let too_large = body["errors"].as_array().is_some_and(|e| {
+        e.iter()
+            .any(|e| e["extensions"]["code"] == crate::graphql::cost::CODE)
+    });
     label_errors(&mut body, request_id);
     null_failed_fields(&mut body);
-    Json(body).into_response()
+    let status = if too_large {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(body)).into_response()
 }
 
 /// Give every error a code and the request id. Errors raised by our resolvers carry

@@ -3,6 +3,7 @@
 //! schema` exports the SDL anywhere.
 
 mod account;
+pub mod cost;
 mod details;
 mod enums;
 mod gaps;
@@ -36,7 +37,7 @@ use subscriptions::Subscription;
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// Limits every operation must pass before it runs.
+/// Limits every operation must pass before it runs (depth is checked in `cost`).
 pub const MAX_DEPTH: usize = 10;
 pub const MAX_COMPLEXITY: usize = 20_000;
 pub const MAX_DIRECTIVES: usize = 10;
@@ -61,10 +62,10 @@ impl Default for SchemaOptions {
 pub fn build_schema(options: SchemaOptions) -> AppSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(options.policy)
-        .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES)
-        .limit_recursive_depth(MAX_RECURSIVE_DEPTH);
+        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+        .extension(cost::Limits);
     if options.introspection {
         builder.finish()
     } else {
