@@ -351,3 +351,57 @@ async fn unmet_demand_is_counted_from_the_searches_made_in_each_area() {
         (json!(3), json!(2))
     );
 }
+
+#[tokio::test]
+async fn within_narrows_to_the_areas_inside_a_parent_area() {
+    let Some((app, geojson)) = trafford().await else {
+        return;
+    };
+    let Some(wards) = shared_data("geography/trafford_ward_2023.geojson") else {
+        return;
+    };
+    let props = signpost::import::areas::AreaProperties::default();
+    signpost::import::areas::import(
+        &app.db,
+        std::fs::File::open(&wards).unwrap(),
+        "ward",
+        &props,
+    )
+    .await
+    .unwrap();
+    app.sync_index().await;
+    let wards: Value = serde_json::from_slice(&std::fs::read(wards).unwrap()).unwrap();
+    let ward = &wards["features"][0];
+    let ward_code = ward["properties"]["area_code"].as_str().unwrap();
+    let ward_shape = polygons(&ward["geometry"]);
+    // Independently: the LSOAs whose centroid lies in the ward.
+    let mut expected: Vec<&str> = geojson["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| contains(&ward_shape, centroid(&polygons(&f["geometry"]))))
+        .map(|f| f["properties"]["area_code"].as_str().unwrap())
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty());
+    let data = app
+        .data(
+            GAPS,
+            json!({ "input": { "areaType": "lsoa", "within": ward_code } }),
+        )
+        .await;
+    let got: Vec<&str> = data["serviceGaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["area"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, expected);
+    let body = app
+        .gql(
+            GAPS,
+            json!({ "input": { "areaType": "lsoa", "within": "E99999999" } }),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_field(&body), "input.within");
+}
