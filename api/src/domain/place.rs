@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 
 use super::postcode::Postcode;
 use crate::error::{AppError, AppResult};
-use crate::spatial::{CoordinateError, Coordinates};
+use crate::spatial::Coordinates;
 
 /// A place as a client gives it; `field` prefixes error paths (e.g. `input.near`).
 pub struct PlaceQuery<'a> {
@@ -56,8 +56,7 @@ pub async fn resolve(
 ) -> AppResult<Coordinates> {
     match (place.postcode, place.latitude, place.longitude) {
         (Some(text), None, None) => {
-            let code = Postcode::parse(text)
-                .map_err(|m| AppError::bad_input(format!("{field}.postcode"), m))?;
+            let code = super::validate::postcode(&format!("{field}.postcode"), text)?;
             postcode_point(db, &code).await?.ok_or_else(|| {
                 AppError::bad_input(
                     format!("{field}.postcode"),
@@ -66,16 +65,7 @@ pub async fn resolve(
             })
         }
         (None, Some(latitude), Some(longitude)) => {
-            Coordinates::new(latitude, longitude).map_err(|e| match e {
-                CoordinateError::Latitude(v) => AppError::bad_input(
-                    format!("{field}.latitude"),
-                    format!("{v} is outside -90..90"),
-                ),
-                CoordinateError::Longitude(v) => AppError::bad_input(
-                    format!("{field}.longitude"),
-                    format!("{v} is outside -180..180"),
-                ),
-            })
+            super::validate::coordinates(field, latitude, longitude)
         }
         (None, None, Some(_)) => Err(AppError::bad_input(
             format!("{field}.latitude"),
