@@ -1,7 +1,8 @@
 //! The HTTP server: routes, request ids, tracing, body limits. `serve` takes an
 //! already-bound listener and a shutdown future, so tests bind port 0 and never sleep.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -57,14 +58,43 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     }
 }
 
-/// Serve until `shutdown` resolves, then drain in-flight requests.
+/// How long shutdown waits for in-flight requests before it closes what is left.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// Serve until `shutdown` resolves, then drain in-flight requests for up to
+/// `DRAIN_LIMIT`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_draining(listener, state, shutdown, DRAIN_LIMIT).await
+}
+
+/// `serve` with a chosen drain limit. Graceful shutdown alone waits for every open
+/// connection, so one client that sent half a request would hold the process up
+/// for as long as it liked; past the limit, whatever is left is dropped.
+pub async fn serve_draining(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> std::io::Result<()> {
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping.send(true);
+    };
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    tokio::select! {
+        result = server.into_future() => result,
+        _ = async {
+            let _ = stopped.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(drain).await;
+        } => {
+            tracing::warn!(seconds = drain.as_secs_f64(), "connections still open after the drain limit; closing them");
+            Ok(())
+        }
+    }
 }

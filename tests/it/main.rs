@@ -23,3 +23,4 @@ mod postcodes;
 mod read_api;
 mod schema_contract;
 mod search;
+mod shutdown;
