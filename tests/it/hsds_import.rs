@@ -256,3 +256,37 @@ async fn the_cli_reports_failures_and_exits_non_zero() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not JSON"));
 }
+
+#[tokio::test]
+async fn a_large_array_file_streams_in_chunks_and_a_truncated_one_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let owner = signpost::import::ensure_authority(&app.db, "trafford", "trafford")
+        .await
+        .unwrap();
+    let records: Vec<Value> = (0..450)
+        .map(|i| hsds_service(&format!("s{i:03}"), &format!("Group {i}"), 53.4, -2.3))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let text = serde_json::to_string_pretty(&records).unwrap();
+
+    // Cut off in the middle of the 301st record: refused whole, nothing written.
+    let cut = text.find("\"s300\"").unwrap();
+    let truncated = dir.path().join("truncated.json");
+    std::fs::write(&truncated, &text[..cut]).unwrap();
+    let refused = signpost::import::hsds::import_file(&app.db, &truncated, &owner).await;
+    assert!(refused.is_err(), "a truncated file is refused");
+    assert_eq!(app.count("service").await, 0, "and writes nothing");
+
+    // Whole: three chunks, every record, ids for records without one by position.
+    let mut records = records;
+    records[449]["id"] = json!("");
+    let whole = dir.path().join("whole.json");
+    std::fs::write(&whole, serde_json::to_string(&records).unwrap()).unwrap();
+    let report = signpost::import::hsds::import_file(&app.db, &whole, &owner)
+        .await
+        .unwrap();
+    assert_eq!(report.written, 449);
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].0, "#450", "{:?}", report.failed);
+    assert_eq!(app.count("service").await, 449);
+}

@@ -96,6 +96,97 @@ fn check(record: &Value, authority_id: i32) -> Result<bundle::Bundle, FieldError
     bundle::Bundle::build(&parsed, authority_id, Utc::now())
 }
 
+/// Check and write one chunk of records; `first` is the index of its first record
+/// in the file (to name records without an id).
+async fn write_chunk(
+    db: &DatabaseConnection,
+    chunk: &[Value],
+    first: usize,
+    authority: &authority::Model,
+    report: &mut ImportReport,
+) -> AppResult<()> {
+    let actor = format!("import:{}", authority.slug);
+    let mut checked: Vec<(String, bundle::Bundle, String)> = Vec::new();
+    for (offset, record) in chunk.iter().enumerate() {
+        let id = record_id(record, first + offset);
+        match check(record, authority.id) {
+            Ok(bundle) => {
+                let warnings = bundle.warnings.iter().map(|w| (id.clone(), w.clone()));
+                report.warnings.extend(warnings);
+                let hash = format!("{:x}", Sha256::digest(record.to_string().as_bytes()));
+                checked.push((id, bundle, hash));
+            }
+            Err(e) => report.failed.push((id, e)),
+        }
+    }
+    let txn = crate::db::begin_write(db).await?;
+    // Records not stored yet (the bulk of a first load) go in together; the rest,
+    // and a batch the database refuses, go one by one to find the culprit.
+    let ids: Vec<String> = checked
+        .iter()
+        .map(|(_, b, _)| b.service.id.clone())
+        .collect();
+    let stored: HashSet<String> = entity::service::Entity::find()
+        .select_only()
+        .column(entity::service::Column::Id)
+        .filter(entity::service::Column::Id.is_in(ids))
+        .into_tuple::<String>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut seen = HashSet::new();
+    let (fresh, mut one_by_one): (Vec<_>, Vec<_>) = checked.into_iter().partition(|(_, b, _)| {
+        !stored.contains(&b.service.id) && seen.insert(b.service.id.clone())
+    });
+    if !fresh.is_empty() {
+        let batch = fresh
+            .iter()
+            .map(|(_, b, h)| (b.clone(), h.clone()))
+            .collect();
+        let savepoint = txn.begin().await?;
+        match write::write_new(&savepoint, batch, &actor, Utc::now()).await {
+            Ok(written) => {
+                savepoint.commit().await?;
+                report.written += written;
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                tracing::debug!(
+                    ?e,
+                    "a batch of new records was refused; writing them one by one"
+                );
+                one_by_one.splice(0..0, fresh);
+            }
+        }
+    }
+    for (id, bundle, hash) in one_by_one {
+        let savepoint = txn.begin().await?;
+        match write::write(&savepoint, bundle, hash, &actor, Utc::now()).await {
+            Ok(outcome) => {
+                savepoint.commit().await?;
+                match outcome {
+                    Outcome::Written => report.written += 1,
+                    Outcome::Unchanged => report.unchanged += 1,
+                }
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                let error = match e {
+                    WriteError::Field(e) => e,
+                    WriteError::Database(e) => FieldError {
+                        path: String::new(),
+                        message: format!("database refused the record: {e}"),
+                    },
+                };
+                report.failed.push((id, error));
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Import records owned by `authority`. Fails as a whole only if the database does.
 pub async fn import(
     db: &DatabaseConnection,
@@ -104,94 +195,77 @@ pub async fn import(
 ) -> AppResult<ImportReport> {
     let bar = super::progress(records.len() as u64, "services");
     let mut report = ImportReport::default();
-    let actor = format!("import:{}", authority.slug);
-    for (chunk_index, chunk) in records.chunks(CHUNK).enumerate() {
-        let mut checked: Vec<(String, bundle::Bundle, String)> = Vec::new();
-        for (offset, record) in chunk.iter().enumerate() {
-            bar.inc(1);
-            let id = record_id(record, chunk_index * CHUNK + offset);
-            match check(record, authority.id) {
-                Ok(bundle) => {
-                    let warnings = bundle.warnings.iter().map(|w| (id.clone(), w.clone()));
-                    report.warnings.extend(warnings);
-                    let hash = format!("{:x}", Sha256::digest(record.to_string().as_bytes()));
-                    checked.push((id, bundle, hash));
-                }
-                Err(e) => report.failed.push((id, e)),
-            }
-        }
-        let txn = crate::db::begin_write(db).await?;
-        // Records not stored yet (the bulk of a first load) go in together; the rest,
-        // and a batch the database refuses, go one by one to find the culprit.
-        let ids: Vec<String> = checked
-            .iter()
-            .map(|(_, b, _)| b.service.id.clone())
-            .collect();
-        let stored: HashSet<String> = entity::service::Entity::find()
-            .select_only()
-            .column(entity::service::Column::Id)
-            .filter(entity::service::Column::Id.is_in(ids))
-            .into_tuple::<String>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .collect();
-        let mut seen = HashSet::new();
-        let (fresh, mut one_by_one): (Vec<_>, Vec<_>) =
-            checked.into_iter().partition(|(_, b, _)| {
-                !stored.contains(&b.service.id) && seen.insert(b.service.id.clone())
-            });
-        if !fresh.is_empty() {
-            let batch = fresh
-                .iter()
-                .map(|(_, b, h)| (b.clone(), h.clone()))
-                .collect();
-            let savepoint = txn.begin().await?;
-            match write::write_new(&savepoint, batch, &actor, Utc::now()).await {
-                Ok(written) => {
-                    savepoint.commit().await?;
-                    report.written += written;
-                }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    tracing::debug!(
-                        ?e,
-                        "a batch of new records was refused; writing them one by one"
-                    );
-                    one_by_one.splice(0..0, fresh);
-                }
-            }
-        }
-        for (id, bundle, hash) in one_by_one {
-            let savepoint = txn.begin().await?;
-            match write::write(&savepoint, bundle, hash, &actor, Utc::now()).await {
-                Ok(outcome) => {
-                    savepoint.commit().await?;
-                    match outcome {
-                        Outcome::Written => report.written += 1,
-                        Outcome::Unchanged => report.unchanged += 1,
-                    }
-                }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    let error = match e {
-                        WriteError::Field(e) => e,
-                        WriteError::Database(e) => FieldError {
-                            path: String::new(),
-                            message: format!("database refused the record: {e}"),
-                        },
-                    };
-                    report.failed.push((id, error));
-                }
-            }
-        }
-        txn.commit().await?;
+    for (index, chunk) in records.chunks(CHUNK).enumerate() {
+        write_chunk(db, chunk, index * CHUNK, authority, &mut report).await?;
+        bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
     if report.written > 0 {
         crate::db::after_bulk_load(db).await?;
     }
     Ok(report)
+}
+
+/// Import a top-level JSON array without holding it: a blocking task parses records
+/// a chunk at a time and hands each chunk over, so memory stays at a few chunks
+/// however large the file (a 1.8 GB file of a million services took 19 GB read whole).
+async fn import_array(
+    db: &DatabaseConnection,
+    reader: impl std::io::Read + Send + 'static,
+    authority: &authority::Model,
+) -> AppResult<ImportReport> {
+    let (chunks, mut incoming) = tokio::sync::mpsc::channel::<Vec<Value>>(2);
+    let parser = tokio::task::spawn_blocking(move || {
+        use serde::Deserializer as _;
+        serde_json::Deserializer::from_reader(reader).deserialize_seq(Chunks { chunks })
+    });
+    let mut report = ImportReport::default();
+    let mut first = 0;
+    while let Some(chunk) = incoming.recv().await {
+        write_chunk(db, &chunk, first, authority, &mut report).await?;
+        first += chunk.len();
+    }
+    parser
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| AppError::bad_input("file", format!("not an array of JSON records: {e}")))?;
+    if report.written > 0 {
+        crate::db::after_bulk_load(db).await?;
+    }
+    Ok(report)
+}
+
+/// Sends the elements of a JSON array in chunks of `CHUNK`.
+struct Chunks {
+    chunks: tokio::sync::mpsc::Sender<Vec<Value>>,
+}
+
+impl<'de> serde::de::Visitor<'de> for Chunks {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of services")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        while let Some(record) = seq.next_element::<Value>()? {
+            chunk.push(record);
+            if chunk.len() == CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                // The importer stopped (a database failure): stop reading too.
+                self.chunks
+                    .blocking_send(full)
+                    .map_err(|_| serde::de::Error::custom("the import stopped"))?;
+            }
+        }
+        if !chunk.is_empty() {
+            self.chunks
+                .blocking_send(chunk)
+                .map_err(|_| serde::de::Error::custom("the import stopped"))?;
+        }
+        Ok(())
+    }
 }
 
 /// Read a JSON file, or a tabular data package (its folder or its
@@ -205,9 +279,33 @@ pub async fn import_file(
         let records = crate::openreferral::tabular::records(&folder)?;
         return import(db, records, authority).await;
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| AppError::bad_input("file", format!("{}: {e}", path.display())))?;
-    let document: Value = serde_json::from_slice(&bytes)
+    let unreadable =
+        |e: std::io::Error| AppError::bad_input("file", format!("{}: {e}", path.display()));
+    let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(unreadable)?);
+    let starts_array = {
+        use std::io::BufRead;
+        let head = file.fill_buf().map_err(unreadable)?;
+        head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+    };
+    if starts_array {
+        // A first, light pass over the syntax, so a truncated file writes nothing.
+        let checked = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let file = std::fs::File::open(&checked)?;
+            serde_json::from_reader::<_, Vec<serde::de::IgnoredAny>>(std::io::BufReader::new(file))
+                .map(|_| ())
+                .map_err(std::io::Error::other)
+        })
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| AppError::bad_input("file", format!("{} is not JSON: {e}", path.display())))?;
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let bar = super::progress_bytes(size);
+        let report = import_array(db, bar.wrap_read(file), authority).await;
+        bar.finish_and_clear();
+        return report;
+    }
+    let document: Value = serde_json::from_reader(file)
         .map_err(|e| AppError::bad_input("file", format!("{} is not JSON: {e}", path.display())))?;
     import(db, records(document)?, authority).await
 }
