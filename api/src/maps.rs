@@ -70,9 +70,7 @@ fn request(params: &HashMap<String, String>) -> Result<GapRequest, BadParameter>
 }
 
 fn feature(gap: gaps::AreaGap) -> Feature {
-    let geometry = serde_json::from_str::<Value>(&gap.geometry)
-        .ok()
-        .and_then(|v| serde_json::from_value::<Geometry>(v).ok());
+    let geometry = serde_json::from_str::<Geometry>(&gap.geometry).ok();
     let properties: Map<String, Value> = json!({
         "code": gap.code,
         "name": gap.name,

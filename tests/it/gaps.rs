@@ -405,3 +405,50 @@ async fn within_narrows_to_the_areas_inside_a_parent_area() {
         .await;
     assert_eq!(crate::helpers::error_field(&body), "input.within");
 }
+
+#[tokio::test]
+async fn bad_gap_inputs_name_their_field() {
+    let app = TestApp::spawn().await;
+    app.import_hsds(vec![hsds_service("w", "Walk", 53.4, -2.3)], "trafford")
+        .await;
+    for (input, field) in [
+        (
+            json!({ "areaType": "lsoa", "maxDistanceMetres": 0 }),
+            "input.maxDistanceMetres",
+        ),
+        (
+            json!({ "areaType": "lsoa", "ageFrom": 200 }),
+            "input.ageFrom",
+        ),
+        (json!({ "areaType": "lsoa", "ageTo": -1 }), "input.ageTo"),
+        (
+            json!({ "areaType": "lsoa", "ageFrom": 70, "ageTo": 60 }),
+            "input.ageFrom",
+        ),
+        (
+            json!({ "areaType": "lsoa", "taxonomyTerms": ["no-such-term"] }),
+            "input.taxonomyTerms",
+        ),
+        (
+            json!({ "areaType": "lsoa", "within": "nowhere" }),
+            "input.within",
+        ),
+        (
+            json!({ "areaType": "lsoa", "person": { "age": 500 } }),
+            "input.person.age",
+        ),
+    ] {
+        let body = app.gql(GAPS, json!({ "input": input })).await;
+        assert_eq!(
+            crate::helpers::error_code(&body),
+            "BAD_USER_INPUT",
+            "{body}"
+        );
+        assert_eq!(crate::helpers::error_field(&body), field, "{body}");
+    }
+    // A type with no areas loaded is an empty answer, not an error.
+    let data = app
+        .data(GAPS, json!({ "input": { "areaType": "nothing-loaded" } }))
+        .await;
+    assert_eq!(data["serviceGaps"], json!([]));
+}

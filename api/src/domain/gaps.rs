@@ -45,6 +45,7 @@ pub struct AreaGap {
     pub code: String,
     pub name: String,
     pub area_type: String,
+    pub parent_code: Option<String>,
     /// People in the age band (all ages without one); None when not loaded.
     pub population: Option<i64>,
     pub services_in_area: usize,
@@ -175,15 +176,15 @@ pub async fn service_gaps(
     };
     let shapes: HashMap<&str, &super::search::index::Area> =
         index.areas().iter().map(|a| (a.code.as_str(), a)).collect();
-    let mean_latitude = if rows.is_empty() {
+    let latitudes: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| shapes.get(r.0.as_str())?.shape.centroid())
+        .map(|c| c.y())
+        .collect();
+    let mean_latitude = if latitudes.is_empty() {
         53.0
     } else {
-        rows.iter()
-            .filter_map(|r| shapes.get(r.0.as_str()))
-            .filter_map(|a| a.shape.centroid())
-            .map(|c| c.y())
-            .sum::<f64>()
-            / rows.len() as f64
+        latitudes.iter().sum::<f64>() / latitudes.len() as f64
     };
     let projection = Projection {
         cos_lat: mean_latitude.to_radians().cos(),
@@ -214,12 +215,11 @@ pub async fn service_gaps(
     let tree = RTree::bulk_load(points);
 
     // Demand recorded in this area, or in a smaller area whose centroid lies in it.
+    let codes: std::collections::HashSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     let mut demand_in: HashMap<&str, (i64, i64)> = HashMap::new();
     for (event_area, (count, none)) in &events {
-        let target = if rows.iter().any(|r| r.0 == *event_area) {
-            rows.iter()
-                .find(|r| r.0 == *event_area)
-                .map(|r| r.0.as_str())
+        let target = if let Some(code) = codes.get(event_area.as_str()) {
+            Some(*code)
         } else {
             shapes
                 .get(event_area.as_str())
@@ -243,7 +243,7 @@ pub async fn service_gaps(
         .collect();
 
     let mut out = Vec::with_capacity(rows.len());
-    for (code, name, _, population, by_age, geometry) in rows {
+    for (code, name, parent_code, population, by_age, geometry) in rows {
         let Some(area) = shapes.get(code.as_str()) else {
             continue;
         };
@@ -302,6 +302,7 @@ pub async fn service_gaps(
             code,
             name,
             area_type: area_type.clone(),
+            parent_code,
             population,
             services_in_area: inside.len(),
             available_places: available,

@@ -116,7 +116,7 @@ impl From<gaps::AreaGap> for AreaGap {
                 name: g.name,
                 area_type: g.area_type,
                 population: g.population,
-                parent_code: None,
+                parent_code: g.parent_code,
                 centroid_latitude: g.centroid.latitude,
                 centroid_longitude: g.centroid.longitude,
             },
