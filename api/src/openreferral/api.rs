@@ -219,10 +219,15 @@ fn envelope(contents: Vec<Value>, total: u64, page: u64, per_page: u64) -> Value
 struct Near {
     at: Coordinates,
     metres: f64,
+    /// Services with a location in range, and those whose service area covers the
+    /// place: one reach over the search index.
+    in_range: Vec<String>,
+    covering: std::collections::HashSet<String>,
 }
 
 async fn near(
     db: &impl ConnectionTrait,
+    search: &crate::domain::search::SearchHandle,
     params: &HashMap<String, String>,
 ) -> Result<Option<Near>, Refusal> {
     let proximity = number(params, "proximity")?;
@@ -243,7 +248,29 @@ async fn near(
             format!("must lie in 1..{MAX_PROXIMITY} metres"),
         ));
     }
-    Ok(Some(Near { at, metres }))
+    let (mut in_range, mut covering) = (Vec::new(), std::collections::HashSet::new());
+    {
+        let index = search.read();
+        for (slot, reach) in index.reach(at, metres, None, |_| true) {
+            let Some(entry) = index.entry(slot) else {
+                continue;
+            };
+            match reach {
+                Reach::Remote => {}
+                Reach::ServiceArea => {
+                    in_range.push(entry.id.clone());
+                    covering.insert(entry.id.clone());
+                }
+                Reach::AtLocation(..) => in_range.push(entry.id.clone()),
+            }
+        }
+    }
+    Ok(Some(Near {
+        at,
+        metres,
+        in_range,
+        covering,
+    }))
 }
 
 /// The listing filter the ORUK parameters ask for, and the place, if any.
@@ -251,16 +278,8 @@ async fn filter(
     state: &AppState,
     params: &HashMap<String, String>,
 ) -> Result<(ServiceFilter, Option<Near>), Refusal> {
-    let near = near(&state.db, params).await?;
-    let ids = near.as_ref().map(|near| {
-        let index = state.search.read();
-        index
-            .reach(near.at, near.metres, None, |_| true)
-            .into_iter()
-            .filter(|(_, reach)| !matches!(reach, Reach::Remote))
-            .filter_map(|(slot, _)| index.entry(slot).map(|e| e.id.clone()))
-            .collect()
-    });
+    let near = near(&state.db, &state.search, params).await?;
+    let ids = near.as_ref().map(|near| near.in_range.clone());
     let filter = ServiceFilter {
         taxonomy_terms: text(params, "taxonomy_term_id")
             .map(|t| vec![t.to_string()])
@@ -379,15 +398,7 @@ async fn service_at_locations(State(state): State<AppState>, Query(params): Para
                     .filter_map(|(id, lat, lon)| Some((id, Coordinates::new(lat?, lon?).ok()?))),
             );
         }
-        let covering: std::collections::HashSet<String> = {
-            let index = state.search.read();
-            index
-                .reach(near.at, near.metres, None, |_| true)
-                .into_iter()
-                .filter(|(_, reach)| matches!(reach, Reach::ServiceArea))
-                .filter_map(|(slot, _)| index.entry(slot).map(|e| e.id.clone()))
-                .collect()
-        };
+        let covering = &near.covering;
         links.retain(|(_, service_id, location_id)| {
             covering.contains(service_id)
                 || points
