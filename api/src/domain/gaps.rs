@@ -10,12 +10,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{area, search_event};
+use entity::area;
 use geo::{Centroid, Contains, Point};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 
 use super::eligibility::{self, Fit, Person};
@@ -321,40 +322,33 @@ pub async fn service_gaps(
 }
 
 /// Searches per recorded area for these terms (any of them; all searches when
-/// none): (searches, searches with no suitable result).
+/// none): (searches, searches with no suitable result). The database counts them
+/// by area and term list, so the work grows with the kinds of search, not with
+/// every search ever made. (The terms are compared as text: PostgreSQL cannot
+/// group a `json` column.)
 async fn demand(
     db: &impl ConnectionTrait,
     terms: &[String],
 ) -> AppResult<HashMap<String, (i64, i64)>> {
-    let rows: Vec<(Option<String>, serde_json::Value, i32)> = search_event::Entity::find()
-        .select_only()
-        .columns([
-            search_event::Column::AreaCode,
-            search_event::Column::TaxonomyTerms,
-            search_event::Column::SuitableResults,
-        ])
-        .into_tuple()
-        .all(db)
-        .await?;
+    let grouped = Statement::from_string(
+        db.get_database_backend(),
+        "SELECT area_code, CAST(taxonomy_terms AS TEXT) AS terms, COUNT(*) AS searches, \
+         SUM(CASE WHEN suitable_results = 0 THEN 1 ELSE 0 END) AS unmet \
+         FROM search_event WHERE area_code IS NOT NULL \
+         GROUP BY area_code, CAST(taxonomy_terms AS TEXT)",
+    );
     let mut out: HashMap<String, (i64, i64)> = HashMap::new();
-    for (code, searched, suitable) in rows {
-        let Some(code) = code else {
-            continue;
-        };
-        let asked = |t: &String| {
-            searched.as_array().is_some_and(|a| {
-                a.iter()
-                    .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(t)))
-            })
-        };
+    for row in db.query_all_raw(grouped).await? {
+        let code: String = row.try_get("", "area_code")?;
+        let searched: String = row.try_get("", "terms")?;
+        let searched: Vec<String> = serde_json::from_str(&searched).unwrap_or_default();
+        let asked = |t: &String| searched.iter().any(|s| s.eq_ignore_ascii_case(t));
         if !terms.is_empty() && !terms.iter().any(asked) {
             continue;
         }
         let entry = out.entry(code).or_default();
-        entry.0 += 1;
-        if suitable == 0 {
-            entry.1 += 1;
-        }
+        entry.0 += row.try_get::<i64>("", "searches")?;
+        entry.1 += row.try_get::<i64>("", "unmet")?;
     }
     Ok(out)
 }
