@@ -9,7 +9,7 @@ import json
 import random
 import sys
 
-from towns import CATEGORIES, TOWNS
+from towns import CATEGORIES, TOWNS, place
 
 out = sys.argv[1]
 rng = random.Random(99)
@@ -18,7 +18,7 @@ QUERY = """query($input: SearchInput!) { search(input: $input, first: 20) { edge
 queries, bodies = [], []
 for i in range(200):
     town = rng.choices(TOWNS, [t[3] for t in TOWNS])[0]
-    lat, lon = town[1] + rng.gauss(0, 0.02), town[2] + rng.gauss(0, 0.03)
+    lat, lon = place(rng, town)
     category = CATEGORIES[i % len(CATEGORIES)][0]
     queries.append({"latitude": lat, "longitude": lon, "category": category})
     person = {"age": rng.choice([25, 45, 70, 82]), "languages": ["en"], "maxCostPence": 300,

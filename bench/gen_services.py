@@ -10,7 +10,7 @@ import json
 import random
 import sys
 
-from towns import CATEGORIES, TOWNS
+from towns import CATEGORIES, TOWNS, place, spread_degrees
 
 LANGUAGES = ["ur", "pl", "pa", "bn", "ar", "so", "ro"]
 DAYS = ["MO", "TU", "WE", "TH", "FR", "SA"]
@@ -34,8 +34,7 @@ def main():
     out.write("[")
     for i in range(n):
         town = rng.choices(TOWNS, weights)[0]
-        lat = town[1] + rng.gauss(0, 0.03)
-        lon = town[2] + rng.gauss(0, 0.045)
+        lat, lon = place(rng, town)
         category, parent = CATEGORIES[i % len(CATEGORIES)]
         sid = f"bench-{i:07d}"
         attributes = [attribute("category", term(category, parent))]
@@ -45,7 +44,9 @@ def main():
             attributes.append(attribute("suitable_for", term("veteran", None, "circumstance")))
         if rng.random() < 0.05:
             attributes.append(attribute("restricted_to", term("female", None, "gender")))
-        modes = ["TELEPHONE", "ONLINE"] if category == "debt-advice" else ["IN_PERSON"]
+        # A fifth of debt advice is by phone and online, for its town's area.
+        remote = category == "debt-advice" and rng.random() < 0.2
+        modes = ["TELEPHONE", "ONLINE"] if remote else ["IN_PERSON"]
         attributes += [attribute("delivery_mode", term(m, None, "delivery-mode")) for m in modes]
         attributes += [attribute("referral_route", term(r, None, "referral-route")) for r in
                        (["SELF", "LINK_WORKER"] if rng.random() < 0.7 else ["GP"])]
@@ -75,9 +76,10 @@ def main():
                             "updated": "2026-11-20T10:00:00Z", "expires_at": "2027-06-01T00:00:00Z"}],
             "attributes": attributes,
         }
-        if category == "debt-advice":
+        if remote:
             # Phone and online services cover their town, not the whole country.
-            ring = [[town[2] + dx * 0.15, town[1] + dy * 0.1] for dx, dy in [(-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1)]]
+            dlat, dlon = spread_degrees(town)
+            ring = [[town[2] + dx * dlon, town[1] + dy * dlat] for dx, dy in [(-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1)]]
             record["service_areas"] = [{"id": f"{sid}-area", "extent_type": "geojson",
                                         "extent": json.dumps({"type": "Polygon", "coordinates": [ring]})}]
         if i:

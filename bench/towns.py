@@ -1,4 +1,6 @@
 """Town centres and categories shared by the benchmark generators."""
+import math
+import random
 
 # (town, latitude, longitude, weight): town centres, weighted roughly by size.
 TOWNS = [
@@ -22,3 +24,39 @@ CATEGORIES = [("walking-groups", "social-activities"), ("lunch-clubs", "social-a
               ("carers-support", "support-groups"), ("bereavement-support", "support-groups"),
               ("debt-advice", "money-and-practical"), ("food-support", "money-and-practical"),
               ("mental-wellbeing", "wellbeing"), ("exercise", "wellbeing")]
+
+# Where services (and the people searching) are: a town's own spread grows with its
+# size, so its density stays that of a town (London ~10 km, a weight-1 town ~3 km);
+# the rest is in the smaller places around each town. At 1M services that is about
+# 110 services per km² at a town centre — ~8,000 within 5 km — which is what England's
+# urban population density would give one service per ~55 residents.
+URBAN_SHARE = 0.55
+SATELLITES = 12
+
+
+def _satellites(town):
+    """Fixed small places 8–40 km around a town (same for every run)."""
+    rng = random.Random(town[0])
+    out = []
+    for _ in range(SATELLITES):
+        bearing, km = rng.uniform(0, 2 * math.pi), rng.uniform(8, 40)
+        out.append((town[1] + km * math.cos(bearing) / 111.2,
+                    town[2] + km * math.sin(bearing) / (111.2 * math.cos(math.radians(town[1])))))
+    return out
+
+
+def place(rng, town):
+    """(latitude, longitude) of a service or a searcher belonging to `town`."""
+    if rng.random() < URBAN_SHARE:
+        centre, km = (town[1], town[2]), 2.9 * math.sqrt(town[3])
+    else:
+        centre, km = rng.choice(_satellites(town)), 1.2
+    lat = centre[0] + rng.gauss(0, km / 111.2)
+    lon = centre[1] + rng.gauss(0, km / (111.2 * math.cos(math.radians(centre[0]))))
+    return lat, lon
+
+
+def spread_degrees(town):
+    """(latitude, longitude) half-widths of a box over a town's urban spread (2σ)."""
+    km = 2 * 2.9 * math.sqrt(town[3])
+    return km / 111.2, km / (111.2 * math.cos(math.radians(town[1])))

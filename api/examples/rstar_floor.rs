@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use geo::{Distance, Geodesic, Point};
+use geo::{Distance, Haversine, Point};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use serde_json::Value;
@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .filter(|p| p.data.1 == category)
                 .map(|p| {
                     (
-                        Geodesic.distance(here, Point::new(p.geom()[0], p.geom()[1])),
+                        Haversine.distance(here, Point::new(p.geom()[0], p.geom()[1])),
                         p.data.0,
                     )
                 })

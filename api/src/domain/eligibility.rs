@@ -464,6 +464,20 @@ pub fn assess(person: &Person, listing: &Listing, today: NaiveDate) -> Vec<Reaso
 /// Assess a listing; with `explain` false the details are left empty (for ranking).
 pub fn assess_with(person: &Person, listing: &Listing, today: NaiveDate, x: bool) -> Vec<Reason> {
     let mut reasons = Vec::new();
+    assess_into(person, listing, today, x, &mut reasons);
+    reasons
+}
+
+/// `assess_with` into a buffer the caller reuses: search ranks thousands of
+/// candidates and need not allocate a list for each.
+pub fn assess_into(
+    person: &Person,
+    listing: &Listing,
+    today: NaiveDate,
+    x: bool,
+    reasons: &mut Vec<Reason>,
+) {
+    reasons.clear();
     if let Some(a) = person.age {
         reasons.push(age(a, listing, x));
     }
@@ -496,7 +510,6 @@ pub fn assess_with(person: &Person, listing: &Listing, today: NaiveDate, x: bool
     if let Some(route) = person.referral_route {
         reasons.push(referral(route, listing, x));
     }
-    reasons
 }
 
 #[cfg(test)]

@@ -107,9 +107,10 @@ impl Subscription {
                     .await
                     .ok()?;
                 let (distance_metres, reach) = match reach {
-                    IndexReach::AtLocation(metres, _) => {
-                        (Some((metres * 10.0).round() / 10.0), Reach::AtLocation)
-                    }
+                    IndexReach::AtLocation(metres, _) => (
+                        Some((metres.metres * 10.0).round() / 10.0),
+                        Reach::AtLocation,
+                    ),
                     IndexReach::ServiceArea => (None, Reach::ServiceArea),
                     IndexReach::Remote => (None, Reach::Remote),
                 };

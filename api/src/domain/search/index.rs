@@ -13,7 +13,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use crate::domain::codes::CapacityStatus;
 use crate::domain::eligibility::Listing;
 use crate::domain::taxonomy::Term;
-use crate::spatial::{self, Coordinates};
+use crate::spatial::{self, Coordinates, ROUGH_ERROR};
 
 /// Everything search needs about one service.
 #[derive(Clone, Debug)]
@@ -105,6 +105,9 @@ impl TermSet {
 
 /// A location: (slot, index into the entry's locations, term mask of the entry).
 type Point = GeomWithData<[f64; 2], (u32, u16, u64)>;
+/// A service area's bounding box: (slot, term mask of the entry).
+type AreaBox = GeomWithData<Rectangle<[f64; 2]>, (u32, u64)>;
+/// A loaded area's bounding box: its index in `areas`.
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 fn envelope(shape: &MultiPolygon<f64>) -> Option<Rectangle<[f64; 2]>> {
@@ -121,7 +124,7 @@ pub struct SearchIndex {
     by_id: HashMap<String, u32>,
     free: Vec<u32>,
     points: RTree<Point>,
-    area_services: RTree<Boxed>,
+    area_services: RTree<AreaBox>,
     remote: BTreeSet<u32>,
     terms: Vec<Term>,
     interned: HashMap<String, u32>,
@@ -132,10 +135,62 @@ pub struct SearchIndex {
 /// A service in reach of a point.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Reach {
-    /// At a location within the radius: (metres, index into `Entry::locations`).
-    AtLocation(f64, u16),
+    /// At a location within the radius: (distance, index into `Entry::locations`).
+    AtLocation(Metres, u16),
     ServiceArea,
     Remote,
+}
+
+/// A distance to a location: the exact geodesic metres, or a rough great-circle
+/// estimate within `ROUGH_ERROR` of them, made exact only where an answer depends on it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Metres {
+    pub metres: f64,
+    pub exact: bool,
+}
+
+impl Metres {
+    /// The least the exact distance can be.
+    pub fn low(self) -> f64 {
+        if self.exact {
+            self.metres
+        } else {
+            self.metres * (1.0 - ROUGH_ERROR)
+        }
+    }
+
+    /// The most the exact distance can be.
+    pub fn high(self) -> f64 {
+        if self.exact {
+            self.metres
+        } else {
+            self.metres * (1.0 + ROUGH_ERROR)
+        }
+    }
+}
+
+impl Reach {
+    /// Exact metres, for a reach known to be exact (see `SearchIndex::exact`).
+    pub fn metres(self) -> Option<f64> {
+        match self {
+            Reach::AtLocation(m, _) => Some(m.metres),
+            _ => None,
+        }
+    }
+
+    pub fn low(self) -> f64 {
+        match self {
+            Reach::AtLocation(m, _) => m.low(),
+            _ => f64::MAX,
+        }
+    }
+
+    pub fn high(self) -> f64 {
+        match self {
+            Reach::AtLocation(m, _) => m.high(),
+            _ => f64::MAX,
+        }
+    }
 }
 
 impl SearchIndex {
@@ -209,12 +264,13 @@ impl SearchIndex {
             .collect()
     }
 
-    fn boxes_of(entry: &Entry, slot: u32) -> Vec<Boxed> {
+    fn boxes_of(entry: &Entry, slot: u32) -> Vec<AreaBox> {
+        let mask = term_mask(entry.term_keys.iter().copied());
         entry
             .service_areas
             .iter()
             .filter_map(envelope)
-            .map(|r| GeomWithData::new(r, slot))
+            .map(|r| GeomWithData::new(r, (slot, mask)))
             .collect()
     }
 
@@ -314,13 +370,49 @@ impl SearchIndex {
         Some(spatial::contains(&area.shape, at))
     }
 
+    /// Every service that reaches `at` and passes `keep`, with exact distances.
+    pub fn reach(
+        &self,
+        at: Coordinates,
+        radius_metres: f64,
+        terms: Option<u64>,
+        keep: impl Fn(&Entry) -> bool,
+    ) -> Vec<(u32, Reach)> {
+        let mut found = self.reach_rough(at, radius_metres, terms, keep);
+        for (slot, reach) in &mut found {
+            *reach = self.exact(at, *slot, *reach);
+        }
+        found
+    }
+
+    /// The reach made exact: the geodesic distance to its location.
+    pub fn exact(&self, at: Coordinates, slot: u32, reach: Reach) -> Reach {
+        match reach {
+            Reach::AtLocation(m, i) if !m.exact => {
+                let there = self
+                    .entry(slot)
+                    .and_then(|e| e.locations.get(usize::from(i)))
+                    .map(|(_, c)| *c);
+                let metres = there.map_or(m.metres, |c| at.distance_metres(c));
+                Reach::AtLocation(
+                    Metres {
+                        metres,
+                        exact: true,
+                    },
+                    i,
+                )
+            }
+            _ => reach,
+        }
+    }
+
     /// Every service that reaches `at` and passes `keep`: a location within
     /// `radius_metres` (nearest location wins), a service area containing the point,
     /// or remote delivery with no service area whose residency rule (if any) admits
-    /// it. `terms` (a `TermSet::mask`) rejects most points without reading their
-    /// entry; `keep` runs before any distance is computed, so cheap filters save the
-    /// expensive geodesic arithmetic.
-    pub fn reach(
+    /// it. `terms` (a `TermSet::mask`) rejects most candidates without reading their
+    /// entry; `keep` runs before any distance is computed. Distances are rough where
+    /// the rough figure settles the radius (see `Metres`); `exact` finishes one.
+    pub fn reach_rough(
         &self,
         at: Coordinates,
         radius_metres: f64,
@@ -342,24 +434,54 @@ impl SearchIndex {
                 latitude: point.geom()[1],
                 longitude: point.geom()[0],
             };
-            let metres = at.distance_metres(there);
-            if metres <= radius_metres {
-                found.push((slot, Reach::AtLocation(metres, location)));
-            }
+            let rough = Metres {
+                metres: at.rough_metres(there),
+                exact: false,
+            };
+            let metres = if rough.high() <= radius_metres {
+                rough
+            } else if rough.low() > radius_metres {
+                continue;
+            } else {
+                let exact = at.distance_metres(there);
+                if exact > radius_metres {
+                    continue;
+                }
+                Metres {
+                    metres: exact,
+                    exact: true,
+                }
+            };
+            found.push((slot, Reach::AtLocation(metres, location)));
         }
-        // Nearest location per service.
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(metres(&a.1).total_cmp(&metres(&b.1))));
-        found.dedup_by_key(|(slot, _)| *slot);
+        // Nearest location per service; exact wherever two could be nearest.
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.low().total_cmp(&b.1.low())));
+        let mut nearest: Vec<(u32, Reach)> = Vec::with_capacity(found.len());
+        for group in found.chunk_by(|a, b| a.0 == b.0) {
+            let bound = group.iter().map(|f| f.1.high()).fold(f64::MAX, f64::min);
+            let contenders = group.iter().filter(|f| f.1.low() <= bound);
+            let best = if group.len() == 1 || contenders.clone().count() == 1 {
+                group[0]
+            } else {
+                contenders
+                    .map(|&(slot, reach)| (slot, self.exact(at, slot, reach)))
+                    .min_by(|a, b| a.1.low().total_cmp(&b.1.low()))
+                    .unwrap_or(group[0])
+            };
+            nearest.push(best);
+        }
+        let mut found = nearest;
         let at_location = found.len();
         let already = |found: &[(u32, Reach)], slot: u32| {
             found[..at_location]
                 .binary_search_by_key(&slot, |f| f.0)
                 .is_ok()
+                || found[at_location..].iter().any(|f| f.0 == slot)
         };
         let p = [at.longitude, at.latitude];
         for boxed in self.area_services.locate_all_at_point(&p) {
-            let slot = boxed.data;
-            if already(&found, slot) || found[at_location..].iter().any(|f| f.0 == slot) {
+            let (slot, mask) = boxed.data;
+            if terms.is_some_and(|wanted| wanted & mask == 0) || already(&found, slot) {
                 continue;
             }
             if let Some(entry) = self.entry(slot)
@@ -373,7 +495,7 @@ impl SearchIndex {
             }
         }
         for &slot in &self.remote {
-            if already(&found, slot) || found[at_location..].iter().any(|f| f.0 == slot) {
+            if already(&found, slot) {
                 continue;
             }
             let Some(entry) = self.entry(slot) else {
@@ -388,12 +510,5 @@ impl SearchIndex {
             }
         }
         found
-    }
-}
-
-fn metres(reach: &Reach) -> f64 {
-    match reach {
-        Reach::AtLocation(m, _) => *m,
-        _ => f64::MAX,
     }
 }

@@ -276,17 +276,18 @@ pub fn grid_cell(at: Coordinates) -> String {
     )
 }
 
-/// Fit of one entry: the person's criteria, plus residency, which depends on where
-/// the search is (a listing restricted to residents of an area that is not loaded
-/// reads UNKNOWN).
-fn assess(
+/// Fit of one entry into `reasons` (a buffer reused across candidates): the
+/// person's criteria, plus residency, which depends on where the search is (a
+/// listing restricted to residents of an area that is not loaded reads UNKNOWN).
+fn assess_into(
     index: &SearchIndex,
     request: &SearchRequest,
     entry: &index::Entry,
     today: chrono::NaiveDate,
     explain: bool,
-) -> Fit {
-    let mut reasons = eligibility::assess_with(&request.person, &entry.listing, today, explain);
+    reasons: &mut Vec<Reason>,
+) {
+    eligibility::assess_into(&request.person, &entry.listing, today, explain, reasons);
     if let Some(code) = &entry.residency_area {
         let (outcome, detail) = match index.resident(code, request.near) {
             Some(true) => (
@@ -306,7 +307,21 @@ fn assess(
             detail,
         });
     }
-    Fit::from_reasons(reasons)
+}
+
+/// A service in reach that passed the filters, before its distance is exact.
+struct Candidate<'a> {
+    unsuitable: bool,
+    unknowns: u32,
+    id: &'a str,
+    slot: u32,
+    reach: Reach,
+}
+
+/// Millimetres for the sort key: rounded when exact; `floor` and `ceil` bound it
+/// from a rough distance's low and high ends. No distance sorts last.
+fn millimetres(metres: Option<f64>, round: fn(f64) -> f64) -> u64 {
+    metres.map_or(u64::MAX, |m| round(m * 1000.0) as u64)
 }
 
 /// Run a search over the index.
@@ -353,9 +368,10 @@ pub fn run(
                 .is_none_or(|statuses| statuses.contains(&entry.capacity_status(now)))
             && verified_after.is_none_or(|after| entry.last_verified_at.is_some_and(|v| v >= after))
     };
-    let mut ranked: Vec<(Key<&str>, u32, Reach, Fit)> = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut reasons = Vec::new();
     let mut suitable_total = 0;
-    for (slot, reach) in index.reach(
+    for (slot, reach) in index.reach_rough(
         request.near,
         request.radius_metres,
         wanted_terms.as_ref().map(TermSet::mask),
@@ -364,41 +380,87 @@ pub fn run(
         let Some(entry) = index.entry(slot) else {
             continue;
         };
-        let fit = assess(index, request, entry, today, false);
-        if fit.suitable {
+        assess_into(index, request, entry, today, false, &mut reasons);
+        let suitable = reasons.iter().all(|r| r.outcome != Outcome::NotMet);
+        if suitable {
             suitable_total += 1;
         } else if !request.include_unsuitable {
             continue;
         }
-        let millimetres = match reach {
-            Reach::AtLocation(metres, _) => (metres * 1000.0).round() as u64,
-            _ => u64::MAX,
-        };
-        let key = Key {
-            unsuitable: !fit.suitable,
-            millimetres,
-            unknowns: fit.unknowns() as u32,
+        candidates.push(Candidate {
+            unsuitable: !suitable,
+            unknowns: reasons
+                .iter()
+                .filter(|r| r.outcome == Outcome::Unknown)
+                .count() as u32,
             id: entry.id.as_str(),
-        };
-        ranked.push((key, slot, reach, fit));
+            slot,
+            reach,
+        });
     }
-    ranked.sort_by(|a, b| a.0.cmp(&b.0));
-    let start = match &after {
-        Some(after) => ranked.partition_point(|(key, ..)| *key <= after.borrowed()),
-        None => 0,
-    };
-    let has_next = ranked.len() > start + page.first;
-    let found = ranked
+
+    // Walk the candidates by the least each key can be (suitable first, then the low
+    // end of the distance), making distances exact as they come: once the next
+    // candidate's least key is past the last key of a full page, nothing further can
+    // enter it, so only about a page of geodesics is computed however many are in range.
+    candidates.sort_unstable_by(|a, b| {
+        (a.unsuitable.cmp(&b.unsuitable)).then(a.reach.low().total_cmp(&b.reach.low()))
+    });
+    let wanted = page.first + 1;
+    let mut best: Vec<(Key<&str>, u32, Reach)> = Vec::with_capacity(wanted + 1);
+    for candidate in &candidates {
+        let least = (
+            candidate.unsuitable,
+            millimetres(
+                candidate.reach.metres().map(|_| candidate.reach.low()),
+                f64::floor,
+            ),
+        );
+        if best.len() == wanted
+            && best
+                .last()
+                .is_some_and(|(last, ..)| least > (last.unsuitable, last.millimetres))
+        {
+            break;
+        }
+        if let Some(after) = &after {
+            let most = (
+                candidate.unsuitable,
+                millimetres(
+                    candidate.reach.metres().map(|_| candidate.reach.high()),
+                    f64::ceil,
+                ),
+            );
+            if most < (after.unsuitable, after.millimetres) {
+                continue;
+            }
+        }
+        let reach = index.exact(request.near, candidate.slot, candidate.reach);
+        let key = Key {
+            unsuitable: candidate.unsuitable,
+            millimetres: millimetres(reach.metres(), f64::round),
+            unknowns: candidate.unknowns,
+            id: candidate.id,
+        };
+        if after.as_ref().is_some_and(|after| key <= after.borrowed()) {
+            continue;
+        }
+        let at = best.partition_point(|(k, ..)| *k < key);
+        best.insert(at, (key, candidate.slot, reach));
+        best.truncate(wanted);
+    }
+    let has_next = best.len() > page.first;
+    let found = best
         .into_iter()
-        .skip(start)
         .take(page.first)
-        .filter_map(|(key, slot, reach, _)| {
+        .filter_map(|(key, slot, reach)| {
             let entry = index.entry(slot)?;
             // Now write the sentences, for the page only.
-            let fit = assess(index, request, entry, today, true);
+            let mut reasons = Vec::new();
+            assess_into(index, request, entry, today, true, &mut reasons);
             let (distance_metres, reach, nearest_location_id) = match reach {
                 Reach::AtLocation(metres, i) => (
-                    Some(metres),
+                    Some(metres.metres),
                     ReachKind::AtLocation,
                     entry.locations.get(i as usize).map(|(id, _)| id.clone()),
                 ),
@@ -410,7 +472,7 @@ pub fn run(
                 distance_metres,
                 reach,
                 nearest_location_id,
-                fit,
+                fit: Fit::from_reasons(reasons),
                 cursor: key.encode(),
             })
         })
@@ -446,6 +508,112 @@ mod tests {
         keys.sort();
         let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
         assert_eq!(ids, ["d", "c", "b", "a"]);
+    }
+
+    fn entry(id: String, at: Coordinates, minimum_age: Option<f64>) -> index::Entry {
+        index::Entry {
+            locations: vec![(format!("{id}-loc"), at)],
+            id,
+            listing: eligibility::Listing {
+                minimum_age,
+                ..Default::default()
+            },
+            terms: vec![],
+            term_keys: vec![],
+            text: String::new(),
+            capacity: None,
+            last_verified_at: None,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+            service_areas: vec![],
+            remote: false,
+            residency_area: None,
+        }
+    }
+
+    /// Pages of every size, walked with cursors, against all in-range services
+    /// sorted by their exact geodesic distance: the rough-first ranking must never
+    /// change the order or the set, even where rough and exact disagree.
+    #[test]
+    fn ranking_by_rough_distances_pages_exactly_as_a_full_exact_sort() {
+        let near = Coordinates::new(53.45, -2.3).unwrap_or_else(|_| unreachable!());
+        let mut seed: u64 = 7;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut entries = Vec::new();
+        for i in 0..400 {
+            // A ring of near-equal distances in every direction (where the sphere
+            // and the ellipsoid disagree most about order), ties, and a scatter.
+            let (metres, bearing) = match i % 4 {
+                0 => (2000.0 + next() * 5.0, next() * std::f64::consts::TAU),
+                1 => (1500.0, f64::from(i % 3) * 2.0),
+                _ => (next() * 5200.0, next() * std::f64::consts::TAU),
+            };
+            let at = Coordinates::new(
+                near.latitude + metres * bearing.cos() / 111_200.0,
+                near.longitude
+                    + metres * bearing.sin() / (111_200.0 * near.latitude.to_radians().cos()),
+            )
+            .unwrap_or_else(|_| unreachable!());
+            let minimum_age = (i % 5 == 0).then_some(60.0);
+            entries.push(entry(format!("s{i:03}"), at, minimum_age));
+        }
+        let mut expected: Vec<(bool, u64, String)> = entries
+            .iter()
+            .map(|e| {
+                let m = near.distance_metres(e.locations[0].1);
+                (
+                    e.listing.minimum_age.is_some(),
+                    (m * 1000.0).round() as u64,
+                    e.id.clone(),
+                    m,
+                )
+            })
+            .filter(|(.., m)| *m <= 5000.0)
+            .map(|(u, mm, id, _)| (u, mm, id))
+            .collect();
+        expected.sort();
+        let mut index = SearchIndex::default();
+        index.rebuild(entries);
+        let request = SearchRequest {
+            near,
+            radius_metres: 5000.0,
+            taxonomy_terms: vec![],
+            text: None,
+            person: Person {
+                age: Some(30.0),
+                ..Default::default()
+            },
+            capacity: None,
+            verified_within_days: None,
+            include_unsuitable: true,
+        };
+        for size in [1, 3, 7, 20, 100] {
+            let mut got = Vec::new();
+            let mut after = None;
+            loop {
+                let page = Page {
+                    first: size,
+                    after: after.take(),
+                };
+                let results =
+                    run(&index, &request, &page, Utc::now()).unwrap_or_else(|e| panic!("{e:?}"));
+                for found in &results.found {
+                    let mm = (found.distance_metres.unwrap_or(f64::NAN) * 1000.0).round() as u64;
+                    got.push((!found.fit.suitable, mm, found.service_id.clone()));
+                }
+                match results.found.last() {
+                    Some(last) if results.has_next => {
+                        after = paging::decode_cursor(&last.cursor).ok()
+                    }
+                    _ => break,
+                }
+            }
+            assert_eq!(got, expected, "pages of {size}");
+        }
     }
 
     #[test]
