@@ -328,9 +328,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
     let started = std::time::Instant::now();
     let options = SchemaOptions {
         policy: (&args.policy).into(),
-        introspection: args.introspection,
+        mode: args.mode,
     };
-    let state = AppState::prepare(conn, options).await?;
+    let state = AppState::prepare(conn, options).await?.with_http(args.http);
     println!(
         "search index: {} services in {:.1}s",
         state.search.read().len(),
@@ -345,13 +345,30 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.listen)))?;
     println!("Signpost listening on http://{}/graphql", args.listen);
-    let shutdown = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+    let shutdown = stop_signal();
     server::serve(listener, state, shutdown)
         .await
         .map_err(|e| Failure(format!("server stopped: {e}")))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM (what service managers and container runtimes send).
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => {
+            if result.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        () = terminate => {}
+    }
+    tracing::info!("stopping: draining in-flight requests");
 }

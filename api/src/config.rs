@@ -44,7 +44,71 @@ pub struct ServeArgs {
     /// Load the generated demo data set (once; a restart does not duplicate it).
     #[arg(long)]
     pub demo: bool,
-    /// Answer GraphQL introspection queries (`__schema`, `__type`).
-    #[arg(long, env = "SIGNPOST_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
-    pub introspection: bool,
+    /// `production` or `development` (see README, "Configuration").
+    #[arg(long, env = "SIGNPOST_MODE", value_enum, default_value_t = Mode::Production)]
+    pub mode: Mode,
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// Production hides the schema from anonymous callers; development shows it to all.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Introspection only for analyst and admin keys; no "did you mean" hints.
+    Production,
+    /// Introspection and suggestions for everyone (GraphiQL works anonymously).
+    #[default]
+    Development,
+}
+
+/// How the HTTP front door behaves.
+#[derive(Args, Clone, Debug)]
+pub struct HttpArgs {
+    /// Browser origins allowed to call /graphql, comma-separated
+    /// (`https://app.example.org`); none by default. The Open Referral API is open.
+    #[arg(long, env = "SIGNPOST_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<axum::http::HeaderValue>,
+    /// Proxies whose X-Forwarded-For is believed, comma-separated addresses or
+    /// networks (`10.0.0.0/8`); none by default, so the peer address counts.
+    #[arg(long, env = "SIGNPOST_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Requests per second each client may make (an API key, or an address for
+    /// anonymous callers); 0 turns the limit off.
+    #[arg(long, env = "SIGNPOST_RATE_LIMIT", default_value_t = 50)]
+    pub rate_limit: u32,
+    /// How many requests a client may make at once before the rate applies.
+    #[arg(long, env = "SIGNPOST_RATE_BURST", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_burst: u32,
+    /// Longest a GraphQL operation may run, in milliseconds (then TIMEOUT, 503).
+    #[arg(long, env = "SIGNPOST_EXECUTION_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub execution_timeout_ms: u64,
+    /// Longest a request may take from its headers to the response, in
+    /// milliseconds, reading its body included (then 503).
+    #[arg(long, env = "SIGNPOST_REQUEST_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub request_timeout_ms: u64,
+}
+
+impl Default for HttpArgs {
+    fn default() -> Self {
+        // As `serve` would run, but with no rate limit (tests make many requests).
+        Self {
+            cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            rate_limit: 0,
+            rate_burst: 100,
+            execution_timeout_ms: 5000,
+            request_timeout_ms: 10_000,
+        }
+    }
+}
+
+fn parse_origin(text: &str) -> Result<axum::http::HeaderValue, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("not an origin ({e}): {text}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.path() != "/" || url.query().is_some() {
+        return Err(format!(
+            "an origin is scheme://host[:port], nothing more: {text}"
+        ));
+    }
+    axum::http::HeaderValue::from_str(text.trim_end_matches('/'))
+        .map_err(|e| format!("not an origin ({e}): {text}"))
 }

@@ -67,6 +67,59 @@ pub async fn after_bulk_load(db: &DatabaseConnection) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Whether a database error is the database being out of reach or unable to write
+/// (down, restarting, read-only, full, locked past the busy timeout) rather than a
+/// bug: the client is told UNAVAILABLE and may retry.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error;
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        Error::Io(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed
+        | Error::Tls(_)
+        | Error::Protocol(_) => true,
+        Error::Database(e) => {
+            let code = e.code().unwrap_or_default();
+            match db_backend_of(e.as_ref()) {
+                // SQLITE_BUSY, _LOCKED, _READONLY, _IOERR, _FULL, _CANTOPEN (and their
+                // extended codes, whose low byte is the primary code).
+                DatabaseBackend::Sqlite => code
+                    .parse::<i32>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 8 | 10 | 13 | 14)),
+                // Connection exceptions, insufficient resources (disk full), operator
+                // intervention (shutdown, restart), a read-only transaction or standby.
+                _ => {
+                    code.starts_with("08")
+                        || code.starts_with("53")
+                        || code.starts_with("57P")
+                        || code == "25006"
+                }
+            }
+        }
+        _ => false,
+    }
+}
+
+fn db_backend_of(e: &dyn sea_orm::sqlx::error::DatabaseError) -> DatabaseBackend {
+    if e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        DatabaseBackend::Sqlite
+    } else {
+        DatabaseBackend::Postgres
+    }
+}
+
 /// Whether the database answers.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()

@@ -24,7 +24,10 @@ pub enum AppError {
     },
     /// Too many requests from one client; try again later.
     RateLimited(String),
-    /// Anything the client cannot fix: a database failure, a bug. The cause is logged only.
+    /// The database cannot be reached or cannot take writes (down, restarting, read
+    /// only, disk full): try again later. Answered with HTTP 503. The cause is logged.
+    Unavailable(String),
+    /// Anything the client cannot fix: a bug. The cause is logged only.
     Internal(String),
 }
 
@@ -48,6 +51,7 @@ impl AppError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited(_) => "RATE_LIMITED",
+            Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -55,7 +59,7 @@ impl AppError {
     /// The whole story, for an operator at the command line (includes internal causes).
     pub fn detail(&self) -> String {
         match self {
-            Self::Internal(cause) => cause.clone(),
+            Self::Internal(cause) | Self::Unavailable(cause) => cause.clone(),
             other => other.public_message(),
         }
     }
@@ -69,6 +73,7 @@ impl AppError {
             | Self::Forbidden(m)
             | Self::RateLimited(m) => m.clone(),
             Self::Conflict { message, .. } => message.clone(),
+            Self::Unavailable(_) => "the database is unavailable; try again shortly".to_string(),
             Self::Internal(_) => "internal error".to_string(),
         }
     }
@@ -76,14 +81,26 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::internal(err)
+        Self::from(&err)
+    }
+}
+
+impl From<&sea_orm::DbErr> for AppError {
+    fn from(err: &sea_orm::DbErr) -> Self {
+        if crate::db::is_unavailable(err) {
+            Self::Unavailable(err.to_string())
+        } else {
+            Self::internal(err)
+        }
     }
 }
 
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
-        if let AppError::Internal(cause) = &err {
-            tracing::error!(%cause, "internal error");
+        match &err {
+            AppError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            AppError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
         }
         let code = err.code();
         let error = async_graphql::Error::new(err.public_message());

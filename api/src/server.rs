@@ -1,19 +1,29 @@
 //! The HTTP server: routes, request ids, tracing, body limits. `serve` takes an
 //! already-bound listener and a shutdown future, so tests bind port 0 and never sleep.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderName, Method, Request, StatusCode, header};
 use axum::routing::get;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::graphql::http;
 use crate::state::AppState;
@@ -22,29 +32,79 @@ use crate::state::AppState;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let graphql = Router::new()
+    let http = state.http.clone();
+    let mut graphql = Router::new()
         .route("/graphql", get(http::get).post(http::post))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
-    Router::new()
+    if !http.cors_origins.is_empty() {
+        // Browsers on the configured origins may call /graphql with a key; no other
+        // origin gets CORS headers (the Open Referral API sets its own, open ones).
+        graphql = graphql.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(http.cors_origins.iter().cloned()))
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+                .expose_headers([HeaderName::from_static("x-request-id")])
+                .max_age(Duration::from_secs(3600)),
+        );
+    }
+    let mut api = Router::new()
         .merge(graphql)
         .merge(crate::openreferral::api::router())
         .route("/graphql/ws", get(http::subscribe))
         .route("/", get(crate::maps::page))
         .route("/map.js", get(crate::maps::script))
         .route("/map.css", get(crate::maps::style))
-        .route("/gaps.geojson", get(crate::maps::gaps_geojson))
+        .route("/gaps.geojson", get(crate::maps::gaps_geojson));
+    if let Some(limit) = crate::ratelimit::layer(
+        http.rate_limit,
+        http.rate_burst,
+        Arc::new(http.trusted_proxies.clone()),
+    ) {
+        api = api.layer(limit);
+    }
+    let request_timeout = Duration::from_millis(http.request_timeout_ms);
+    Router::new()
+        .merge(api)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::handler))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::count_responses,
+        ))
         .with_state(state)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                    let id = http::request_id(request.headers());
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-                }))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request<Body>| {
+                            let id = http::request_id(request.headers());
+                            tracing::info_span!(
+                                "request",
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                                request_id = %id,
+                                operation = tracing::field::Empty,
+                            )
+                        })
+                        // One line per request at INFO: status and duration (the
+                        // span adds request id and operation name).
+                        .on_response(
+                            DefaultOnResponse::new()
+                                .level(Level::INFO)
+                                .latency_unit(LatencyUnit::Micros),
+                        )
+                        .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+                )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                // Reading a slow body counts too: a request has this long in all.
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    request_timeout,
+                ))
                 // A last resort: a bug that panics answers 500 and the server lives on.
                 .layer(CatchPanicLayer::new()),
         )
@@ -61,6 +121,10 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 /// How long shutdown waits for in-flight requests before it closes what is left.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
+/// How long a client may take to send a request's headers, and how long an idle
+/// keep-alive connection is held: a slow or silent client cannot hold a socket.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serve until `shutdown` resolves, then drain in-flight requests for up to
 /// `DRAIN_LIMIT`.
 pub async fn serve(
@@ -71,30 +135,63 @@ pub async fn serve(
     serve_draining(listener, state, shutdown, DRAIN_LIMIT).await
 }
 
-/// `serve` with a chosen drain limit. Graceful shutdown alone waits for every open
-/// connection, so one client that sent half a request would hold the process up
-/// for as long as it liked; past the limit, whatever is left is dropped.
+/// `serve` with a chosen drain limit. Connections are served by hyper directly
+/// (axum's `serve` has no header-read timeout); graceful shutdown stops accepting,
+/// lets in-flight requests finish and closes idle connections, and past the drain
+/// limit drops whatever is left, so one half-open socket cannot hold the process.
 pub async fn serve_draining(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: Duration,
 ) -> std::io::Result<()> {
-    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-    let signal = async move {
-        shutdown.await;
-        let _ = stopping.send(true);
-    };
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    let app = router(state);
+    let graceful = GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(HEADER_READ_TIMEOUT)
+        .enable_connect_protocol();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(cause = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(request.map(Body::new))
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(cause = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
     tokio::select! {
-        result = server.into_future() => result,
-        _ = async {
-            let _ = stopped.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(drain).await;
-        } => {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(drain) => {
             tracing::warn!(seconds = drain.as_secs_f64(), "connections still open after the drain limit; closing them");
-            Ok(())
         }
     }
+    Ok(())
 }

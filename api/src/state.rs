@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::config::HttpArgs;
 use crate::domain::changes::Changes;
+use crate::metrics::Metrics;
 
 use crate::domain::demand::DemandRecorder;
 use crate::domain::search::SearchHandle;
@@ -20,6 +22,9 @@ pub struct AppState {
     pub demand: DemandRecorder,
     pub changes: Changes,
     pub reports: Arc<ReportLimiter>,
+    /// How the HTTP front door behaves (CORS, rate limits, trusted proxies).
+    pub http: Arc<HttpArgs>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Out-of-date reports need no key, so they are limited per client address.
@@ -42,6 +47,7 @@ impl AppState {
         changes.listen();
         let quota = governor::Quota::per_minute(NonZeroU32::MIN)
             .allow_burst(NonZeroU32::new(REPORTS_PER_CLIENT).unwrap_or(NonZeroU32::MIN));
+        let metrics = Metrics::new().map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
         Ok(Self {
             schema: crate::graphql::build_schema(options),
             db,
@@ -49,6 +55,14 @@ impl AppState {
             demand,
             changes,
             reports: Arc::new(governor::RateLimiter::keyed(quota)),
+            http: Arc::default(),
+            metrics: Arc::new(metrics),
         })
+    }
+
+    /// The same state with these HTTP settings.
+    pub fn with_http(mut self, http: HttpArgs) -> Self {
+        self.http = Arc::new(http);
+        self
     }
 }

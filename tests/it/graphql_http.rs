@@ -191,22 +191,6 @@ async fn health_and_readiness() {
 }
 
 #[tokio::test]
-async fn introspection_can_be_switched_off() {
-    let app = TestApp::spawn_with(signpost::graphql::SchemaOptions {
-        introspection: false,
-        ..Default::default()
-    })
-    .await;
-    let body = app.gql("{ __schema { types { name } } }", json!({})).await;
-    assert!(body["data"]["__schema"].is_null(), "{body}");
-    let on = TestApp::spawn().await;
-    let body = on
-        .gql("{ __schema { queryType { name } } }", json!({}))
-        .await;
-    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
-}
-
-#[tokio::test]
 async fn every_error_carries_a_code_and_the_request_id() {
     let app = TestApp::spawn().await;
     let response = app

@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
+use signpost::config::HttpArgs;
 use signpost::graphql::SchemaOptions;
 use signpost::state::AppState;
 use tokio::net::TcpListener;
@@ -67,14 +68,20 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: SchemaOptions) -> Self {
+        Self::spawn_configured(options, HttpArgs::default()).await
+    }
+
+    /// A server with these schema options and HTTP settings (limits, CORS, …).
+    pub async fn spawn_configured(options: SchemaOptions, http: HttpArgs) -> Self {
         let (database_url, dir) = fresh_database().await;
-        Self::serve(database_url, dir, options).await
+        Self::serve(database_url, dir, options, http).await
     }
 
     async fn serve(
         database_url: String,
         dir: Option<tempfile::TempDir>,
         options: SchemaOptions,
+        http: HttpArgs,
     ) -> Self {
         let mut db = signpost::db::connect(&database_url).await.expect("connect");
         let queries = Arc::new(AtomicUsize::new(0));
@@ -90,7 +97,10 @@ impl TestApp {
         signpost::db::migrate(&db).await.expect("migrate");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
-        let state = AppState::prepare(db.clone(), options).await.expect("state");
+        let state = AppState::prepare(db.clone(), options)
+            .await
+            .expect("state")
+            .with_http(http);
         let served = state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

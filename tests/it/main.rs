@@ -13,6 +13,7 @@ mod database;
 mod demo;
 mod gaps;
 mod graphql_http;
+mod hardening;
 mod helpers;
 mod hsds_import;
 mod listings;

@@ -80,7 +80,7 @@ fn hash(token: &str) -> String {
 }
 
 /// The prefix of a well-formed key.
-fn prefix_of(token: &str) -> Option<&str> {
+pub fn prefix_of(token: &str) -> Option<&str> {
     let rest = token.strip_prefix("sp_")?;
     let (prefix, secret) = rest.split_once('_')?;
     (prefix.len() == 8 && prefix.bytes().all(|b| b.is_ascii_hexdigit()) && !secret.is_empty())

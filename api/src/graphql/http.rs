@@ -8,6 +8,7 @@ use async_graphql::parser::types::OperationType;
 use axum::Json;
 use axum::body::Bytes;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 use crate::domain::auth::{self, Caller};
 use crate::error::AppError;
 use crate::graphql::Client;
+use crate::ratelimit::client_address;
 use crate::state::AppState;
 
 /// The request id set by the router's request-id layer.
@@ -261,12 +263,23 @@ async fn execute(
     };
     let client = Client {
         request_id: request_id.to_string(),
-        address: peer.ip(),
+        address: client_address(peer.ip(), headers, &state.http.trusted_proxies),
         caller,
     };
     let mut request = request;
     request.data = crate::graphql::request_data(state, client);
-    let response = state.schema.execute(request).await;
+    let limit = Duration::from_millis(state.http.execution_timeout_ms);
+    let Ok(response) = tokio::time::timeout(limit, state.schema.execute(request)).await else {
+        // Dropping the execution cancels its database work; nothing half-commits,
+        // since every write is one transaction.
+        state.metrics.error("TIMEOUT");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TIMEOUT",
+            &format!("the operation took longer than {} ms", limit.as_millis()),
+            request_id,
+        );
+    };
     let mut body = match serde_json::to_value(&response) {
         Ok(body) => body,
         Err(e) => {
@@ -279,14 +292,23 @@ async fn execute(
             );
         }
     };
-    let too_large = body["errors"].as_array().is_some_and(|e| {
-        e.iter()
-            .any(|e| e["extensions"]["code"] == crate::graphql::cost::CODE)
-    });
     label_errors(&mut body, request_id);
     null_failed_fields(&mut body);
-    let status = if too_large {
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["extensions"]["code"].as_str())
+        .collect();
+    for code in &codes {
+        state.metrics.error(code);
+    }
+    // An operation refused as too large is the client's fault (400); a database
+    // out of reach is ours and temporary (503, so clients and balancers retry).
+    let status = if codes.contains(&crate::graphql::cost::CODE) {
         StatusCode::BAD_REQUEST
+    } else if codes.contains(&"UNAVAILABLE") {
+        StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK
     };
@@ -376,7 +398,7 @@ pub async fn subscribe(
 ) -> Response {
     let client = Client {
         request_id: request_id(&headers),
-        address: peer.ip(),
+        address: client_address(peer.ip(), &headers, &state.http.trusted_proxies),
         caller: None,
     };
     let data = crate::graphql::request_data(&state, client);

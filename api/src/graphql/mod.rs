@@ -11,6 +11,7 @@ pub mod http;
 mod inputs;
 mod loaders;
 mod mutations;
+mod observe;
 mod organizations;
 mod places;
 mod query;
@@ -26,6 +27,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Data, Schema};
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::config::Mode;
 use crate::domain::Policy;
 use crate::domain::auth::Caller;
 use crate::error::{AppError, AppResult};
@@ -43,33 +45,27 @@ pub const MAX_COMPLEXITY: usize = 20_000;
 pub const MAX_DIRECTIVES: usize = 10;
 pub const MAX_RECURSIVE_DEPTH: usize = 32;
 
-/// Options that shape the schema.
-#[derive(Clone, Copy, Debug)]
+/// Options that shape the schema. The default is development mode (tests and
+/// `signpost schema`); `serve` defaults to production (see `config::HttpArgs`).
+#[derive(Clone, Copy, Debug, Default)]
 pub struct SchemaOptions {
     pub policy: Policy,
-    pub introspection: bool,
-}
-
-impl Default for SchemaOptions {
-    fn default() -> Self {
-        Self {
-            policy: Policy::default(),
-            introspection: true,
-        }
-    }
+    pub mode: Mode,
 }
 
 pub fn build_schema(options: SchemaOptions) -> AppSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(options.policy)
+        .data(options.mode)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
-        .extension(cost::Limits);
-    if options.introspection {
-        builder.finish()
-    } else {
-        builder.disable_introspection().finish()
+        .extension(cost::Limits)
+        .extension(observe::Observe);
+    match options.mode {
+        // "Did you mean …?" would spell out the schema that introspection hides.
+        Mode::Production => builder.disable_suggestions().finish(),
+        Mode::Development => builder.finish(),
     }
 }
 
@@ -96,6 +92,7 @@ pub fn request_data(state: &AppState, client: Client) -> Data {
     data.insert(state.demand.clone());
     data.insert(state.changes.clone());
     data.insert(state.reports.clone());
+    data.insert(state.metrics.clone());
     data.insert(DataLoader::new(
         DbLoader {
             db: state.db.clone(),
@@ -136,7 +133,10 @@ where
     let loader = ctx
         .data::<DataLoader<DbLoader>>()
         .map_err(|_| AppError::internal("no loader in request data"))?;
-    loader.load_one(key).await.map_err(AppError::internal)
+    loader
+        .load_one(key)
+        .await
+        .map_err(|e| AppError::from(e.as_ref()))
 }
 
 /// Load a list through the DataLoader; a parent with no rows gives an empty list.

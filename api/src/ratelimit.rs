@@ -1,0 +1,193 @@
+//! Who a request comes from, and how fast it may come (tower_governor). A caller with
+//! an API key is limited per key (so a council's import tool has its own budget);
+//! anyone else per client address, where X-Forwarded-For counts only when the peer
+//! is a configured trusted proxy. Each client has its own bucket, so a noisy client
+//! is refused with 429 and `Retry-After` without slowing anyone else.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::response::Response;
+use ipnet::IpNet;
+use tower_governor::GovernorError;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
+
+use crate::graphql::http::refuse;
+
+/// The client's address: the peer, or — when the peer is a trusted proxy — the
+/// nearest address in X-Forwarded-For that is not itself a trusted proxy.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    // Walk from the proxy nearest us outwards; the first untrusted hop is the client
+    // (anything further left was written by the client and proves nothing).
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
+}
+
+/// A rate-limit bucket: an API key (by its public prefix) or a client address.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum ClientKey {
+    Key(String),
+    Address(IpAddr),
+}
+
+#[derive(Clone)]
+pub struct ClientKeyExtractor {
+    pub trusted: Arc<Vec<IpNet>>,
+}
+
+impl KeyExtractor for ClientKeyExtractor {
+    type Key = ClientKey;
+
+    fn extract<T>(&self, request: &Request<T>) -> Result<ClientKey, GovernorError> {
+        let headers = request.headers();
+        let key_prefix = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(crate::domain::auth::prefix_of);
+        if let Some(prefix) = key_prefix {
+            return Ok(ClientKey::Key(prefix.to_string()));
+        }
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())
+            .ok_or(GovernorError::UnableToExtractKey)?;
+        Ok(ClientKey::Address(client_address(
+            peer,
+            headers,
+            &self.trusted,
+        )))
+    }
+}
+
+/// The limiter layer: `per_second` requests a second per client after a burst of
+/// `burst`. None when `per_second` is 0 (limits off).
+pub fn layer(
+    per_second: u32,
+    burst: u32,
+    trusted: Arc<Vec<IpNet>>,
+) -> Option<
+    tower_governor::GovernorLayer<
+        ClientKeyExtractor,
+        governor::middleware::NoOpMiddleware<governor::clock::QuantaInstant>,
+        axum::body::Body,
+    >,
+> {
+    let per_second = NonZeroU32::new(per_second)?;
+    let config = GovernorConfigBuilder::default()
+        .period(Duration::from_secs(1) / per_second.get())
+        .burst_size(burst.max(1))
+        .key_extractor(ClientKeyExtractor { trusted })
+        .finish()?;
+    let config = Arc::new(config);
+    let limiter = config.limiter().clone();
+    // Forget clients idle long enough to have a full bucket again, so many addresses
+    // cannot grow the limiter's memory without bound.
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(60));
+            limiter.retain_recent();
+            if Arc::strong_count(&limiter) == 1 {
+                break;
+            }
+        }
+    });
+    Some(tower_governor::GovernorLayer::new(config).error_handler(refused))
+}
+
+/// A refusal in the API's error shape: 429 with Retry-After for a client over its
+/// limit; anything else the limiter cannot decide is a 500 we log.
+fn refused(error: GovernorError) -> Response {
+    match error {
+        GovernorError::TooManyRequests { wait_time, .. } => {
+            let mut response = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                &format!("too many requests; try again in {wait_time} s"),
+                "-",
+            );
+            if let Ok(value) = header::HeaderValue::from_str(&wait_time.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+        other => {
+            tracing::error!(cause = ?other, "rate limiter could not place a request");
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+                "-",
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap_or_else(|_| unreachable!())
+    }
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = value.parse() {
+            headers.insert("x-forwarded-for", v);
+        }
+        headers
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap_or_else(|_| unreachable!())];
+        let headers = forwarded("203.0.113.9");
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &headers, &trusted),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_address(ip("10.1.2.3"), &headers, &trusted),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn the_nearest_untrusted_hop_is_the_client_and_a_spoofed_left_end_is_ignored() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap_or_else(|_| unreachable!())];
+        let headers = forwarded("1.2.3.4, 203.0.113.9, 10.0.0.7");
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &headers, &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &forwarded("nonsense"), &trusted),
+            ip("10.0.0.1")
+        );
+    }
+}
