@@ -11,6 +11,7 @@ mod auth;
 mod cli;
 mod database;
 mod demo;
+mod faults;
 mod gaps;
 mod graphql_http;
 mod hardening;

@@ -187,6 +187,13 @@ async fn write_chunk(
     Ok(())
 }
 
+/// Say that the records so far are committed: a load stopped at any point (even
+/// by kill -9) holds every batch acknowledged before it stopped, and no part of a
+/// batch that was not.
+fn acknowledge(records: usize) {
+    tracing::debug!(records, "batch committed");
+}
+
 /// Import records owned by `authority`. Fails as a whole only if the database does.
 pub async fn import(
     db: &DatabaseConnection,
@@ -198,6 +205,7 @@ pub async fn import(
     for (index, chunk) in records.chunks(CHUNK).enumerate() {
         write_chunk(db, chunk, index * CHUNK, authority, &mut report).await?;
         bar.inc(chunk.len() as u64);
+        acknowledge(index * CHUNK + chunk.len());
     }
     bar.finish_and_clear();
     if report.written > 0 {
@@ -224,6 +232,7 @@ async fn import_array(
     while let Some(chunk) = incoming.recv().await {
         write_chunk(db, &chunk, first, authority, &mut report).await?;
         first += chunk.len();
+        acknowledge(first);
     }
     parser
         .await
