@@ -12,6 +12,8 @@ DATABASES="${DATABASES:-sqlite postgres}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 DURATION="${DURATION:-10s}"
 PORT="${PORT:-18099}"
+# One load generator on loopback is one client: the per-client rate limit is off here.
+export SIGNPOST_RATE_LIMIT=0
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 
 cargo build --release --quiet -p signpost-api --bin signpost --example rstar_floor

@@ -305,7 +305,8 @@ async fn metrics_count_operations_by_name_errors_by_code_and_report_pool_and_ind
         value("signpost_graphql_errors_total{code=\"GRAPHQL_VALIDATION_FAILED\"}"),
         1.0
     );
-    assert!(value("signpost_http_responses_total{status=\"200\"}") >= 223.0);
+    assert!(value("signpost_http_responses_total{status=\"200\"}") >= 222.0);
+    assert!(value("signpost_http_responses_total{status=\"400\"}") >= 1.0);
     assert!(value("signpost_db_pool_connections") >= 1.0);
     assert_eq!(value("signpost_search_index_services"), 0.0);
     let names = text

@@ -16,6 +16,7 @@ mod gaps;
 mod graphql_http;
 mod hardening;
 mod helpers;
+mod hostile;
 mod hsds_import;
 mod listings;
 mod live;

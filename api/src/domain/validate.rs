@@ -40,6 +40,17 @@ pub fn description(field: &str, value: &str) -> AppResult<String> {
 }
 
 /// Trimmed, at most `max_chars`, no control characters. May be empty.
+/// Longest words-to-find a search or filter accepts: longer says nothing more, and
+/// a pattern of tens of thousands of characters is refused by SQLite's LIKE.
+pub const MAX_QUERY_TEXT_CHARS: usize = 200;
+
+/// Text to look for, if any: at most `MAX_QUERY_TEXT_CHARS`, no control characters.
+pub fn query_text(field: &str, value: Option<String>) -> AppResult<Option<String>> {
+    value
+        .map(|v| short_text(field, &v, MAX_QUERY_TEXT_CHARS))
+        .transpose()
+}
+
 pub fn short_text(field: &str, value: &str, max_chars: usize) -> AppResult<String> {
     // Trimming first lets a pasted trailing newline through; inside, none are allowed.
     let text = value.trim();

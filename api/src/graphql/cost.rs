@@ -16,6 +16,7 @@ pub const MAX_ALIASES: usize = 30;
 pub const MAX_ROOT_FIELDS: usize = 20;
 pub const MAX_FIELDS: usize = 200;
 pub const MAX_OPERATIONS: usize = 10;
+pub const MAX_INTROSPECTION_DEPTH: usize = 16;
 /// Selections visited before giving up: bounds fragments that spread others many times.
 const MAX_VISITS: usize = 5_000;
 
@@ -51,14 +52,18 @@ fn walk<'a>(
                 // introspection switch, not the field budget; it is still walked.
                 let name = field.node.name.node.as_str();
                 let introspection = introspection || name == "__schema" || name == "__type";
-                if !introspection {
+                // Introspection nests deeper (type references inside type
+                // references: GraphiQL's query is 13 levels), but not without end.
+                let limit = if introspection {
+                    MAX_INTROSPECTION_DEPTH
+                } else {
                     count.fields += 1;
-                    if depth + 1 > super::MAX_DEPTH {
-                        return Err(format!(
-                            "the query is nested too deep (more than {} levels)",
-                            super::MAX_DEPTH
-                        ));
-                    }
+                    super::MAX_DEPTH
+                };
+                if depth + 1 > limit {
+                    return Err(format!(
+                        "the query is nested too deep (more than {limit} levels)"
+                    ));
                 }
                 if field.node.alias.is_some() {
                     count.aliases += 1;

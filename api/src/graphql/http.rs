@@ -40,6 +40,23 @@ pub fn refuse(status: StatusCode, code: &str, message: &str, request_id: &str) -
     (status, Json(body)).into_response()
 }
 
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
+
+fn accepts_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or_default().trim();
+            // `q=0` means "not this one".
+            let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            media.eq_ignore_ascii_case("application/graphql-response+json") && !refused
+        })
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -303,16 +320,47 @@ async fn execute(
     for code in &codes {
         state.metrics.error(code);
     }
-    // An operation refused as too large is the client's fault (400); a database
-    // out of reach is ours and temporary (503, so clients and balancers retry).
-    let status = if codes.contains(&crate::graphql::cost::CODE) {
-        StatusCode::BAD_REQUEST
-    } else if codes.contains(&"UNAVAILABLE") {
+    // An operation refused before it ran (too large, unparsable, invalid, bad
+    // variables) is the client's fault: 400, never a success to a proxy or a
+    // client library. A database out of reach is ours and temporary: 503, so
+    // clients and balancers retry.
+    let refused_unrun = !codes.is_empty()
+        && body["data"].is_null()
+        && body["errors"]
+            .as_array()
+            .is_some_and(|e| e.iter().all(|e| e.get("path").is_none()));
+    // Likewise when the input was bad and nothing at all was answered (say
+    // `first: 1000000`); a partly answered operation stays 200 with its errors.
+    let nothing_answered = body["data"]
+        .as_object()
+        .is_some_and(|fields| fields.values().all(Value::is_null));
+    let bad_input_only =
+        !codes.is_empty() && codes.iter().all(|c| *c == "BAD_USER_INPUT") && nothing_answered;
+    let status = if codes.contains(&"UNAVAILABLE") {
         StatusCode::SERVICE_UNAVAILABLE
+    } else if refused_unrun || bad_input_only || codes.contains(&crate::graphql::cost::CODE) {
+        StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    (status, Json(body)).into_response()
+    // GraphQL over HTTP: a client that asks for application/graphql-response+json
+    // gets it, and a refused operation then has no `data` at all.
+    let media_type = if accepts_graphql_response(headers) {
+        if status == StatusCode::BAD_REQUEST
+            && let Some(map) = body.as_object_mut()
+        {
+            map.remove("data");
+        }
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media_type))],
+        Json(body),
+    )
+        .into_response()
 }
 
 /// Give every error a code and the request id. Errors raised by our resolvers carry

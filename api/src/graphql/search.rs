@@ -291,7 +291,7 @@ impl SearchQuery {
             near: point,
             radius_metres: f64::from(input.radius_metres),
             taxonomy_terms: input.taxonomy_terms.unwrap_or_default(),
-            text: input.text,
+            text: crate::domain::validate::query_text("input.text", input.text)?,
             person: input
                 .person
                 .map(PersonInput::into_domain)

@@ -241,7 +241,7 @@ impl ServicesQuery {
         let filter = filter.unwrap_or_default();
         let filter = ServiceFilter {
             taxonomy_terms: filter.taxonomy_terms.unwrap_or_default(),
-            text: filter.text,
+            text: crate::domain::validate::query_text("filter.text", filter.text)?,
             status: filter.status.map(Into::into),
             modified_after: filter.modified_after,
             ..ServiceFilter::default()

@@ -285,9 +285,16 @@ async fn filter(
             .map(|t| vec![t.to_string()])
             .unwrap_or_default(),
         taxonomy_id: text(params, "taxonomy_id").map(str::to_string),
-        text: text(params, "text")
-            .or_else(|| text(params, "search"))
-            .map(str::to_string),
+        text: crate::domain::validate::query_text(
+            if params.contains_key("text") {
+                "text"
+            } else {
+                "search"
+            },
+            text(params, "text")
+                .or_else(|| text(params, "search"))
+                .map(str::to_string),
+        )?,
         modified_after: moment(params, "modified_after")?,
         minimum_age_from: number(params, "minimum_age")?,
         maximum_age_to: number(params, "maximum_age")?,
