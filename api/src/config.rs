@@ -61,6 +61,10 @@ pub enum Mode {
     Development,
 }
 
+const RATE_BURST: u32 = 100;
+const EXECUTION_TIMEOUT_MS: u64 = 5000;
+const REQUEST_TIMEOUT_MS: u64 = 10_000;
+
 /// How the HTTP front door behaves.
 #[derive(Args, Clone, Debug)]
 pub struct HttpArgs {
@@ -77,14 +81,14 @@ pub struct HttpArgs {
     #[arg(long, env = "SIGNPOST_RATE_LIMIT", default_value_t = 50)]
     pub rate_limit: u32,
     /// How many requests a client may make at once before the rate applies.
-    #[arg(long, env = "SIGNPOST_RATE_BURST", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "SIGNPOST_RATE_BURST", default_value_t = RATE_BURST, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_burst: u32,
     /// Longest a GraphQL operation may run, in milliseconds (then TIMEOUT, 503).
-    #[arg(long, env = "SIGNPOST_EXECUTION_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    #[arg(long, env = "SIGNPOST_EXECUTION_TIMEOUT_MS", default_value_t = EXECUTION_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub execution_timeout_ms: u64,
     /// Longest a request may take from its headers to the response, in
     /// milliseconds, reading its body included (then 503).
-    #[arg(long, env = "SIGNPOST_REQUEST_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    #[arg(long, env = "SIGNPOST_REQUEST_TIMEOUT_MS", default_value_t = REQUEST_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub request_timeout_ms: u64,
 }
 
@@ -95,9 +99,9 @@ impl Default for HttpArgs {
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             rate_limit: 0,
-            rate_burst: 100,
-            execution_timeout_ms: 5000,
-            request_timeout_ms: 10_000,
+            rate_burst: RATE_BURST,
+            execution_timeout_ms: EXECUTION_TIMEOUT_MS,
+            request_timeout_ms: REQUEST_TIMEOUT_MS,
         }
     }
 }

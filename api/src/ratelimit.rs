@@ -4,6 +4,7 @@
 //! is a configured trusted proxy. Each client has its own bucket, so a noisy client
 //! is refused with 429 and `Retry-After` without slowing anyone else.
 
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -12,10 +13,14 @@ use std::time::Duration;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::response::Response;
+use governor::RateLimiter;
+use governor::clock::{DefaultClock, QuantaInstant};
+use governor::middleware::{NoOpMiddleware, RateLimitingMiddleware};
+use governor::state::keyed::DefaultKeyedStateStore;
 use ipnet::IpNet;
-use tower_governor::GovernorError;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
+use tower_governor::{GovernorError, GovernorLayer};
 
 use crate::graphql::http::refuse;
 
@@ -86,13 +91,7 @@ pub fn layer(
     per_second: u32,
     burst: u32,
     trusted: Arc<Vec<IpNet>>,
-) -> Option<
-    tower_governor::GovernorLayer<
-        ClientKeyExtractor,
-        governor::middleware::NoOpMiddleware<governor::clock::QuantaInstant>,
-        axum::body::Body,
-    >,
-> {
+) -> Option<GovernorLayer<ClientKeyExtractor, NoOpMiddleware<QuantaInstant>, axum::body::Body>> {
     let per_second = NonZeroU32::new(per_second)?;
     let config = GovernorConfigBuilder::default()
         .period(Duration::from_secs(1) / per_second.get())
@@ -100,19 +99,29 @@ pub fn layer(
         .key_extractor(ClientKeyExtractor { trusted })
         .finish()?;
     let config = Arc::new(config);
-    let limiter = config.limiter().clone();
-    // Forget clients idle long enough to have a full bucket again, so many addresses
-    // cannot grow the limiter's memory without bound.
-    std::thread::spawn(move || {
+    forget_idle(config.limiter());
+    Some(GovernorLayer::new(config).error_handler(refused))
+}
+
+/// Every minute, forget the clients idle long enough to have a full bucket again, so
+/// many addresses or keys cannot grow a limiter without bound. Stops with the limiter.
+pub fn forget_idle<K, M>(limiter: &Arc<RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, M>>)
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    M: RateLimitingMiddleware<QuantaInstant> + Send + Sync + 'static,
+{
+    let limiter = Arc::downgrade(limiter);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        every.tick().await;
         loop {
-            std::thread::sleep(Duration::from_secs(60));
-            limiter.retain_recent();
-            if Arc::strong_count(&limiter) == 1 {
+            every.tick().await;
+            let Some(limiter) = limiter.upgrade() else {
                 break;
-            }
+            };
+            limiter.retain_recent();
         }
     });
-    Some(tower_governor::GovernorLayer::new(config).error_handler(refused))
 }
 
 /// A refusal in the API's error shape: 429 with Retry-After for a client over its

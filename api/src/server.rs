@@ -21,7 +21,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -64,12 +63,15 @@ pub fn router(state: AppState) -> Router {
     ) {
         api = api.layer(limit);
     }
-    let request_timeout = Duration::from_millis(http.request_timeout_ms);
     Router::new()
         .merge(api)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::handler))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            within_request_timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::count_responses,
@@ -100,14 +102,29 @@ pub fn router(state: AppState) -> Router {
                         .on_failure(DefaultOnFailure::new().level(Level::WARN)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
-                // Reading a slow body counts too: a request has this long in all.
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    request_timeout,
-                ))
                 // A last resort: a bug that panics answers 500 and the server lives on.
                 .layer(CatchPanicLayer::new()),
         )
+}
+
+/// A request has `--request-timeout-ms` in all, reading a slow body included; then
+/// 503 `TIMEOUT` in the API's error shape, with its request id.
+async fn within_request_timeout(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let id = http::request_id(request.headers());
+    let limit = Duration::from_millis(state.http.request_timeout_ms);
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => http::refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TIMEOUT",
+            &format!("the request took longer than {} ms", limit.as_millis()),
+            &id,
+        ),
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {

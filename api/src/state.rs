@@ -47,6 +47,8 @@ impl AppState {
         changes.listen();
         let quota = governor::Quota::per_minute(NonZeroU32::MIN)
             .allow_burst(NonZeroU32::new(REPORTS_PER_CLIENT).unwrap_or(NonZeroU32::MIN));
+        let reports = Arc::new(governor::RateLimiter::keyed(quota));
+        crate::ratelimit::forget_idle(&reports);
         let metrics = Metrics::new().map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
         Ok(Self {
             schema: crate::graphql::build_schema(options),
@@ -54,7 +56,7 @@ impl AppState {
             search,
             demand,
             changes,
-            reports: Arc::new(governor::RateLimiter::keyed(quota)),
+            reports,
             http: Arc::default(),
             metrics: Arc::new(metrics),
         })

@@ -8,6 +8,21 @@ fn unknown_flags_and_bad_values_exit_non_zero_with_a_message() {
         (&["serve", "--no-such-flag"][..], "unexpected argument"),
         (&["serve", "--listen", "not-an-address"], "invalid value"),
         (&["serve", "--due-after-days", "0"], "invalid value"),
+        (&["serve", "--mode", "staging"], "invalid value"),
+        (
+            &["serve", "--cors-origins", "https://app.example.org/path"],
+            "an origin is scheme://host",
+        ),
+        (
+            &["serve", "--cors-origins", "not an origin"],
+            "not an origin",
+        ),
+        (
+            &["serve", "--trusted-proxies", "10.0.0.0/33"],
+            "invalid value",
+        ),
+        (&["serve", "--rate-burst", "0"], "invalid value"),
+        (&["serve", "--execution-timeout-ms", "0"], "invalid value"),
         (&["frobnicate"], "unrecognized subcommand"),
         (&["import", "hsds"], "required"),
     ] {

@@ -10,13 +10,12 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
-use signpost::domain::codes::Role;
 use signpost::graphql::SchemaOptions;
 use signpost::state::AppState;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::{
-    error_code, fresh_database, hsds_service, on_postgres, say_skipped, signpost_bin,
+    error_code, fresh_database, hsds_service, key_for, on_postgres, say_skipped, signpost_bin,
 };
 
 /// A server on `db`; returns its base URL.
@@ -32,23 +31,6 @@ async fn serve(db: DatabaseConnection) -> String {
         std::future::pending(),
     ));
     url
-}
-
-async fn editor_key(db: &DatabaseConnection) -> String {
-    use signpost::domain::auth;
-    if auth::find_authority(db, "council")
-        .await
-        .expect("lookup")
-        .is_none()
-    {
-        auth::create_authority(db, "council", "Council")
-            .await
-            .expect("authority");
-    }
-    auth::create_key(db, "council", Role::Editor, "test")
-        .await
-        .expect("key")
-        .token
 }
 
 async fn post(url: &str, key: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
@@ -152,7 +134,7 @@ async fn postgres_going_away_fails_fast_with_unavailable_and_recovers_losing_not
     let via_proxy = format!("{scheme_user}@127.0.0.1:{}/{name}", proxy.port);
     let db = signpost::db::connect(&via_proxy).await.expect("connect");
     signpost::db::migrate(&db).await.expect("migrate");
-    let key = editor_key(&db).await;
+    let key = key_for(&db, "council", "editor").await;
     let url = serve(db).await;
 
     let (status, body) = post(&url, Some(&key), CREATE, json!({ "name": "Before" })).await;
@@ -202,7 +184,7 @@ async fn a_read_only_sqlite_file_refuses_writes_with_unavailable_and_keeps_servi
     let (url, _dir) = fresh_database().await;
     let writable = signpost::db::connect(&url).await.expect("connect");
     signpost::db::migrate(&writable).await.expect("migrate");
-    let key = editor_key(&writable).await;
+    let key = key_for(&writable, "council", "editor").await;
     writable.close().await.expect("close");
 
     let db = signpost::db::connect(&format!("{url}?mode=ro"))
@@ -251,7 +233,7 @@ async fn a_full_sqlite_disk_refuses_writes_with_unavailable_half_writes_nothing_
         .await
         .expect("pool");
     let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
-    let key = editor_key(&db).await;
+    let key = key_for(&db, "council", "editor").await;
     let base = serve(db).await;
     let long = "x".repeat(9000);
     let mut refused = None;

@@ -208,7 +208,7 @@ async fn every_error_carries_a_code_and_the_request_id() {
 }
 
 /// graphql-js's `getIntrospectionQuery` with every option on, as GraphiQL sends it.
-const INTROSPECTION: &str = r#"
+pub const INTROSPECTION: &str = r#"
 query IntrospectionQuery {
   __schema {
     description

@@ -269,6 +269,10 @@ async fn a_body_that_arrives_too_slowly_is_cut_off_at_the_request_timeout() {
         .unwrap();
     let text = String::from_utf8_lossy(&answer[..read]).to_string();
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(
+        text.contains("\"TIMEOUT\"") && text.contains("requestId"),
+        "{text}"
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
     // The server is fine.
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();

@@ -27,6 +27,25 @@ pub struct TestApp {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
+/// A new key for `authority` on `db` (the authority created when missing).
+pub async fn key_for(db: &DatabaseConnection, authority: &str, role: &str) -> String {
+    use signpost::domain::{auth, codes::Role};
+    if auth::find_authority(db, authority)
+        .await
+        .expect("authority lookup")
+        .is_none()
+    {
+        auth::create_authority(db, authority, &format!("{authority} council"))
+            .await
+            .expect("create authority");
+    }
+    let role = Role::from_code(role).expect("a role");
+    auth::create_key(db, authority, role, "test")
+        .await
+        .expect("create key")
+        .token
+}
+
 /// Whether this run targets PostgreSQL.
 pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
@@ -174,21 +193,7 @@ impl TestApp {
 
     /// A new key for `authority` (created when missing), through the library.
     pub async fn key(&self, authority: &str, role: &str) -> String {
-        use signpost::domain::{auth, codes::Role};
-        if auth::find_authority(&self.db, authority)
-            .await
-            .expect("authority lookup")
-            .is_none()
-        {
-            auth::create_authority(&self.db, authority, &format!("{authority} council"))
-                .await
-                .expect("create authority");
-        }
-        let role = Role::from_code(role).expect("a role");
-        auth::create_key(&self.db, authority, role, "test")
-            .await
-            .expect("create key")
-            .token
+        key_for(&self.db, authority, role).await
     }
 
     /// Let the search index catch up with the database (as the server's follower does

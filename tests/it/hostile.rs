@@ -5,9 +5,7 @@
 //! its resident memory must stay flat, and the link workers' and analysts' real queries
 //! must still be answered afterwards. A separate test holds slowloris connections open.
 //!
-//! The cases are one table (`cases()`); `KNOWN_NOT_REFUSED` would name any the server
-//! does not yet refuse properly (none now). Listed cases still fail, reading as known,
-//! and one that starts passing while listed fails too, so the list stays true.
+//! The cases are one table (`cases()`); every failing check is listed in one report.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
@@ -20,13 +18,12 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::graphql_http::INTROSPECTION;
 use crate::helpers::{fresh_database, run_cli, signpost_bin};
 
-/// What the hostile requests accept. Under `application/json` the GraphQL-over-HTTP
-/// spec asks for 200 even when a document fails to parse or validate (graphql-http's
-/// audits 572B, FDE2, 7B9B check that); under `application/graphql-response+json` a
-/// refused document SHOULD get a 4xx with no `data`. The cases ask for the latter, so
-/// a server can satisfy both this suite and the audit by negotiating the type.
+/// What the hostile requests accept: under `application/graphql-response+json` a
+/// refused document gets a 4xx with no `data` (the server answers 400 under
+/// `application/json` too, declining the audit's SHOULDs 572B, FDE2, 7B9B).
 const ACCEPT: &str = "application/graphql-response+json, application/json;q=0.9";
 /// How long any one request may take before it counts as a hang.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -36,10 +33,6 @@ const MAX_RSS_GROWTH_KIB: u64 = 50 * 1024;
 const REPEAT: usize = 3;
 /// A connection that has not finished its headers after this long must be closed.
 const SLOWLORIS_LIMIT: Duration = Duration::from_secs(15);
-
-/// Cases the server did not refuse properly when this table was written (status seen
-/// → what it should be is in the failure message). They fail until the server is fixed.
-const KNOWN_NOT_REFUSED: &[&str] = &[];
 
 // ---------------------------------------------------------------------------------------
 // The server under attack: a child process.
@@ -1069,29 +1062,6 @@ async fn frontend_queries(attack: &Attack) -> Vec<(&'static str, Result<(), Stri
     results
 }
 
-/// graphql-js's `getIntrospectionQuery` with every option on, as GraphiQL sends it.
-const INTROSPECTION: &str = r#"
-query IntrospectionQuery {
-  __schema {
-    description
-    queryType { name } mutationType { name } subscriptionType { name }
-    types { ...FullType }
-    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
-  }
-}
-fragment FullType on __Type {
-  kind name description specifiedByURL
-  fields(includeDeprecated: true) { name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
-  inputFields(includeDeprecated: true) { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
-  possibleTypes { ...TypeRef }
-}
-fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
-fragment TypeRef on __Type {
-  kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
-}"#;
-
 // ---------------------------------------------------------------------------------------
 // The tests.
 // ---------------------------------------------------------------------------------------
@@ -1299,29 +1269,10 @@ async fn hostile_requests_are_refused_and_the_server_stays_healthy_and_small() {
         ));
     }
 
-    for name in KNOWN_NOT_REFUSED {
-        assert!(
-            cases.iter().any(|c| c.name == *name),
-            "KNOWN_NOT_REFUSED names no case {name:?}"
-        );
-        if !failures.iter().any(|(n, _)| n == name) {
-            failures.push((
-                name.to_string(),
-                "listed in KNOWN_NOT_REFUSED but refused properly now: take it off the list".into(),
-            ));
-        }
-    }
     if !failures.is_empty() {
         let report: Vec<String> = failures
             .iter()
-            .map(|(name, why)| {
-                let known = if KNOWN_NOT_REFUSED.contains(&name.as_str()) {
-                    " [known]"
-                } else {
-                    ""
-                };
-                format!("- {name}{known}: {why}")
-            })
+            .map(|(name, why)| format!("- {name}: {why}"))
             .collect();
         panic!(
             "{} of the hostile checks failed:\n{}",

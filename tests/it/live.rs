@@ -205,3 +205,22 @@ async fn a_change_through_one_replica_reaches_subscribers_and_search_on_another(
     assert_eq!(found["search"]["edges"][0]["node"]["service"]["id"], "near");
     child.kill().await.ok();
 }
+
+#[tokio::test]
+async fn production_hides_the_schema_over_websocket_too() {
+    let app = TestApp::spawn_with(signpost::graphql::SchemaOptions {
+        mode: signpost::config::Mode::Production,
+        ..Default::default()
+    })
+    .await;
+    let addr = app.addr.to_string();
+    let mut socket = subscribe(&addr, "{ __schema { queryType { name } } }", json!({})).await;
+    let answer = receive(&mut socket).await;
+    assert!(
+        answer["payload"]["data"]["__schema"].is_null(),
+        "the schema over WebSocket: {answer}"
+    );
+    let mut socket = subscribe(&addr, "{ __typename }", json!({})).await;
+    let answer = receive(&mut socket).await;
+    assert_eq!(answer["payload"]["data"]["__typename"], "Query", "{answer}");
+}

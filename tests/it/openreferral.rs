@@ -510,6 +510,12 @@ async fn oruk_bodies_validate_unknown_ids_are_404_and_bad_parameters_400_by_name
     }
     let (status, _) = oruk(&app, "/service_at_locations?day=someday").await;
     assert_eq!(status, 400);
+    let long = "x".repeat(201);
+    for parameter in ["text", "search"] {
+        let (status, body) = oruk(&app, &format!("/services?{parameter}={long}")).await;
+        assert_eq!(status, 400, "{parameter}: {body}");
+        assert_eq!(body["error"]["parameter"], parameter, "{body}");
+    }
 
     // Open CORS here, and only here.
     let cors = |path: &str| {

@@ -320,29 +320,7 @@ async fn execute(
     for code in &codes {
         state.metrics.error(code);
     }
-    // An operation refused before it ran (too large, unparsable, invalid, bad
-    // variables) is the client's fault: 400, never a success to a proxy or a
-    // client library. A database out of reach is ours and temporary: 503, so
-    // clients and balancers retry.
-    let refused_unrun = !codes.is_empty()
-        && body["data"].is_null()
-        && body["errors"]
-            .as_array()
-            .is_some_and(|e| e.iter().all(|e| e.get("path").is_none()));
-    // Likewise when the input was bad and nothing at all was answered (say
-    // `first: 1000000`); a partly answered operation stays 200 with its errors.
-    let nothing_answered = body["data"]
-        .as_object()
-        .is_some_and(|fields| fields.values().all(Value::is_null));
-    let bad_input_only =
-        !codes.is_empty() && codes.iter().all(|c| *c == "BAD_USER_INPUT") && nothing_answered;
-    let status = if codes.contains(&"UNAVAILABLE") {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else if refused_unrun || bad_input_only || codes.contains(&crate::graphql::cost::CODE) {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_of(&body, &codes);
     // GraphQL over HTTP: a client that asks for application/graphql-response+json
     // gets it, and a refused operation then has no `data` at all.
     let media_type = if accepts_graphql_response(headers) {
@@ -361,6 +339,34 @@ async fn execute(
         Json(body),
     )
         .into_response()
+}
+
+/// The HTTP status of a GraphQL response. A database out of reach is ours and
+/// temporary: 503, so clients and balancers retry. An operation refused before it
+/// ran (too large, unparsable, invalid, bad variables: errors with no path and no
+/// data), or whose bad input left every field unanswered (`first: 1000000`), is the
+/// client's fault: 400, never a success to a proxy or a client library. Anything
+/// that answered, even in part, is 200 with its errors.
+fn status_of(body: &Value, codes: &[&str]) -> StatusCode {
+    if codes.contains(&"UNAVAILABLE") {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    if codes.is_empty() {
+        return StatusCode::OK;
+    }
+    let unrun = body["data"].is_null()
+        && body["errors"]
+            .as_array()
+            .is_some_and(|e| e.iter().all(|e| e.get("path").is_none()));
+    let unanswered_bad_input = codes.iter().all(|c| *c == "BAD_USER_INPUT")
+        && body["data"]
+            .as_object()
+            .is_some_and(|fields| fields.values().all(Value::is_null));
+    if unrun || unanswered_bad_input || codes.contains(&crate::graphql::cost::CODE) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
 }
 
 /// Give every error a code and the request id. Errors raised by our resolvers carry

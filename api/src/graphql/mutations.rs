@@ -173,10 +173,6 @@ impl ListingsMutation {
         let limiter = ctx
             .data::<Arc<ReportLimiter>>()
             .map_err(|_| AppError::internal("no report limiter in request data"))?;
-        // The limiter keeps a cell per address: forget idle ones before many pile up.
-        if limiter.len() > 10_000 {
-            limiter.retain_recent();
-        }
         if limiter.check_key(&client.address).is_err() {
             return Err(AppError::RateLimited(
                 "too many reports from this address; try again in a minute".into(),

@@ -458,12 +458,15 @@ impl SearchIndex {
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.low().total_cmp(&b.1.low())));
         let mut nearest: Vec<(u32, Reach)> = Vec::with_capacity(found.len());
         for group in found.chunk_by(|a, b| a.0 == b.0) {
-            let bound = group.iter().map(|f| f.1.high()).fold(f64::MAX, f64::min);
-            let contenders = group.iter().filter(|f| f.1.low() <= bound);
-            let best = if group.len() == 1 || contenders.clone().count() == 1 {
+            // Sorted by low end: the first is nearest unless another's low end is
+            // under its high end, and then only exact distances can tell.
+            let bound = group[0].1.high();
+            let best = if group.get(1).is_none_or(|second| second.1.low() > bound) {
                 group[0]
             } else {
-                contenders
+                group
+                    .iter()
+                    .take_while(|f| f.1.low() <= bound)
                     .map(|&(slot, reach)| (slot, self.exact(at, slot, reach)))
                     .min_by(|a, b| a.1.low().total_cmp(&b.1.low()))
                     .unwrap_or(group[0])

@@ -319,9 +319,10 @@ struct Candidate<'a> {
 }
 
 /// Millimetres for the sort key: rounded when exact; `floor` and `ceil` bound it
-/// from a rough distance's low and high ends. No distance sorts last.
-fn millimetres(metres: Option<f64>, round: fn(f64) -> f64) -> u64 {
-    metres.map_or(u64::MAX, |m| round(m * 1000.0) as u64)
+/// from a rough distance's low and high ends. No distance (`f64::MAX`, see
+/// `Reach::low`) saturates to `u64::MAX`, so it sorts last.
+fn millimetres(metres: f64, round: fn(f64) -> f64) -> u64 {
+    round(metres * 1000.0) as u64
 }
 
 /// Run a search over the index.
@@ -411,10 +412,7 @@ pub fn run(
     for candidate in &candidates {
         let least = (
             candidate.unsuitable,
-            millimetres(
-                candidate.reach.metres().map(|_| candidate.reach.low()),
-                f64::floor,
-            ),
+            millimetres(candidate.reach.low(), f64::floor),
         );
         if best.len() == wanted
             && best
@@ -426,10 +424,7 @@ pub fn run(
         if let Some(after) = &after {
             let most = (
                 candidate.unsuitable,
-                millimetres(
-                    candidate.reach.metres().map(|_| candidate.reach.high()),
-                    f64::ceil,
-                ),
+                millimetres(candidate.reach.high(), f64::ceil),
             );
             if most < (after.unsuitable, after.millimetres) {
                 continue;
@@ -438,7 +433,7 @@ pub fn run(
         let reach = index.exact(request.near, candidate.slot, candidate.reach);
         let key = Key {
             unsuitable: candidate.unsuitable,
-            millimetres: millimetres(reach.metres(), f64::round),
+            millimetres: millimetres(reach.metres().unwrap_or(f64::MAX), f64::round),
             unknowns: candidate.unknowns,
             id: candidate.id,
         };
@@ -613,6 +608,50 @@ mod tests {
                 }
             }
             assert_eq!(got, expected, "pages of {size}");
+        }
+    }
+
+    /// A service with several locations at near-equal distances in different
+    /// directions (where rough and exact disagree about which is nearest) reports the
+    /// exact distance to its truly nearest one.
+    #[test]
+    fn the_nearest_of_a_services_locations_is_decided_by_exact_distance() {
+        let near = Coordinates::new(53.45, -2.3).unwrap_or_else(|_| unreachable!());
+        let mut entries = Vec::new();
+        for i in 0..50 {
+            let mut e = entry(format!("m{i:02}"), near, None);
+            e.locations = (0..6)
+                .map(|k| {
+                    let bearing = f64::from(k) * 1.047 + f64::from(i) * 0.01;
+                    let metres = 3000.0 + f64::from(k) * 2.0;
+                    let at = Coordinates::new(
+                        near.latitude + metres * bearing.cos() / 111_200.0,
+                        near.longitude
+                            + metres * bearing.sin()
+                                / (111_200.0 * near.latitude.to_radians().cos()),
+                    )
+                    .unwrap_or_else(|_| unreachable!());
+                    (format!("m{i:02}-{k}"), at)
+                })
+                .collect();
+            entries.push(e);
+        }
+        let truth: Vec<f64> = entries
+            .iter()
+            .map(|e| {
+                e.locations
+                    .iter()
+                    .map(|(_, c)| near.distance_metres(*c))
+                    .fold(f64::MAX, f64::min)
+            })
+            .collect();
+        let mut index = SearchIndex::default();
+        index.rebuild(entries);
+        let mut found = index.reach(near, 5000.0, None, |_| true);
+        found.sort_by_key(|(slot, _)| *slot);
+        assert_eq!(found.len(), truth.len());
+        for ((_, reach), expected) in found.iter().zip(&truth) {
+            assert_eq!(reach.metres(), Some(*expected));
         }
     }
 
