@@ -10,6 +10,11 @@ macro_rules! code_enum {
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// A bit for this value, to hold a set of them in one integer.
+            pub fn bit(self) -> u32 {
+                1 << self as u32
+            }
+
             pub fn code(self) -> &'static str {
                 match self { $($name::$variant => $code),+ }
             }

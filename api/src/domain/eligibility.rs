@@ -173,27 +173,27 @@ fn contains(list: &[String], value: &str) -> bool {
 }
 
 fn age(person: f64, listing: &Listing, x: bool) -> Reason {
-    let range = match (listing.minimum_age, listing.maximum_age) {
-        (None, None) => {
-            return reason(
-                Criterion::Age,
-                Outcome::Unknown,
-                x,
-                || "No age range listed",
-            );
-        }
-        (Some(min), None) => format!("For ages {}+", years(min)),
-        (None, Some(max)) => format!("For ages up to {}", years(max)),
-        (Some(min), Some(max)) => format!("For ages {}–{}", years(min), years(max)),
-    };
-    let inside = listing.minimum_age.is_none_or(|min| person >= min)
-        && listing.maximum_age.is_none_or(|max| person <= max);
+    let (min, max) = (listing.minimum_age, listing.maximum_age);
+    if min.is_none() && max.is_none() {
+        return reason(
+            Criterion::Age,
+            Outcome::Unknown,
+            x,
+            || "No age range listed",
+        );
+    }
+    let inside = min.is_none_or(|min| person >= min) && max.is_none_or(|max| person <= max);
     let outcome = if inside {
         Outcome::Met
     } else {
         Outcome::NotMet
     };
     reason(Criterion::Age, outcome, x, || {
+        let range = match (min, max) {
+            (Some(min), Some(max)) => format!("For ages {}–{}", years(min), years(max)),
+            (Some(min), None) => format!("For ages {}+", years(min)),
+            (None, _) => format!("For ages up to {}", years(max.unwrap_or_default())),
+        };
         format!("{range}; you said {}", years(person))
     })
 }
@@ -235,11 +235,10 @@ fn rules(
     }
 }
 
-fn gender(person: &str, listing: &Listing, x: bool) -> Reason {
-    let said = [person.to_string()];
+fn gender(person: &String, listing: &Listing, x: bool) -> Reason {
     rules(
         Criterion::Gender,
-        &said,
+        std::slice::from_ref(person),
         &listing.genders_restricted,
         &listing.genders_suitable,
         "No gender rules listed",
@@ -279,12 +278,8 @@ fn languages(person: &[String], listing: &Listing, x: bool) -> Reason {
 }
 
 fn access(needs: &[AccessibilityFeature], listing: &Listing, x: bool) -> Reason {
-    let missing: Vec<&str> = needs
-        .iter()
-        .filter(|n| !listing.access.contains(n))
-        .map(|n| n.code())
-        .collect();
-    if missing.is_empty() {
+    let missing = || needs.iter().filter(|n| !listing.access.contains(n));
+    if missing().next().is_none() {
         let met = || {
             needs
                 .iter()
@@ -298,9 +293,8 @@ fn access(needs: &[AccessibilityFeature], listing: &Listing, x: bool) -> Reason 
     }
     // A feature not listed is not proof it is absent: ask, don't exclude.
     reason(Criterion::Access, Outcome::Unknown, x, || {
-        let missing = missing
-            .iter()
-            .map(|m| label(m))
+        let missing = missing()
+            .map(|m| label(m.code()))
             .collect::<Vec<_>>()
             .join(", ");
         format!("Not listed: {missing}")
@@ -355,15 +349,15 @@ fn describe_window(w: &Window) -> String {
 }
 
 fn availability(windows: &[Window], listing: &Listing, today: NaiveDate, x: bool) -> Reason {
-    let current: Vec<&Session> = listing
-        .sessions
-        .iter()
-        .filter(|s| {
-            s.valid_from.is_none_or(|f| f <= today) && s.valid_to.is_none_or(|t| t >= today)
+    // Sessions running today; an iterator, not a list: ranking calls this per candidate.
+    let current = || {
+        listing.sessions.iter().filter(|s| {
+            !s.days.is_empty()
+                && s.valid_from.is_none_or(|f| f <= today)
+                && s.valid_to.is_none_or(|t| t >= today)
         })
-        .filter(|s| !s.days.is_empty())
-        .collect();
-    if current.is_empty() {
+    };
+    if current().next().is_none() {
         return reason(
             Criterion::Availability,
             Outcome::Unknown,
@@ -383,7 +377,7 @@ fn availability(windows: &[Window], listing: &Listing, today: NaiveDate, x: bool
             && s.opens.is_none_or(|o| o >= w.from)
             && s.closes.or(s.opens).is_none_or(|c| c <= w.to)
     };
-    for session in &current {
+    for session in current() {
         if windows.iter().any(|w| fits(session, w)) {
             return reason(Criterion::Availability, Outcome::Met, x, || {
                 format!("Open {}; you said {}", describe_session(session), you())
@@ -391,9 +385,8 @@ fn availability(windows: &[Window], listing: &Listing, today: NaiveDate, x: bool
         }
     }
     let open = || {
-        current
-            .iter()
-            .map(|s| describe_session(s))
+        current()
+            .map(describe_session)
             .collect::<Vec<_>>()
             .join(", ")
     };

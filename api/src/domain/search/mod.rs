@@ -7,6 +7,7 @@
 
 pub mod index;
 pub mod load;
+mod verdict;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -310,10 +311,9 @@ fn assess_into(
 }
 
 /// A service in reach that passed the filters, before its distance is exact.
-struct Candidate<'a> {
+struct Candidate {
     unsuitable: bool,
     unknowns: u32,
-    id: &'a str,
     slot: u32,
     reach: Reach,
 }
@@ -358,17 +358,30 @@ pub fn run(
     });
     let today = now.date_naive();
 
-    let keep = |entry: &index::Entry| {
-        wanted_terms
-            .as_ref()
-            .is_none_or(|terms| terms.matches(entry))
-            && text.as_deref().is_none_or(|text| entry.text.contains(text))
-            && request
-                .capacity
+    // Most searches filter on nothing the term mask and the compact rules do not
+    // hold, and then no candidate's entry is read until the page is chosen.
+    let reads_entries = wanted_terms.as_ref().is_some_and(|t| !t.mask_is_exact())
+        || text.is_some()
+        || request.capacity.is_some()
+        || verified_after.is_some();
+    let keep = |slot: u32| {
+        if !reads_entries {
+            return true;
+        }
+        index.entry(slot).is_some_and(|entry| {
+            wanted_terms
                 .as_ref()
-                .is_none_or(|statuses| statuses.contains(&entry.capacity_status(now)))
-            && verified_after.is_none_or(|after| entry.last_verified_at.is_some_and(|v| v >= after))
+                .is_none_or(|terms| terms.matches(entry))
+                && text.as_deref().is_none_or(|text| entry.text.contains(text))
+                && request
+                    .capacity
+                    .as_ref()
+                    .is_none_or(|statuses| statuses.contains(&entry.capacity_status(now)))
+                && verified_after
+                    .is_none_or(|after| entry.last_verified_at.is_some_and(|v| v >= after))
+        })
     };
+    let probe = index.probe(&request.person, today);
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut reasons = Vec::new();
     let mut suitable_total = 0;
@@ -378,11 +391,18 @@ pub fn run(
         wanted_terms.as_ref().map(TermSet::mask),
         keep,
     ) {
-        let Some(entry) = index.entry(slot) else {
+        let verdict = index.verdict(slot, &probe).or_else(|| {
+            let entry = index.entry(slot)?;
+            assess_into(index, request, entry, today, false, &mut reasons);
+            let unknowns = reasons.iter().filter(|r| r.outcome == Outcome::Unknown);
+            Some((
+                reasons.iter().all(|r| r.outcome != Outcome::NotMet),
+                unknowns.count() as u32,
+            ))
+        });
+        let Some((suitable, unknowns)) = verdict else {
             continue;
         };
-        assess_into(index, request, entry, today, false, &mut reasons);
-        let suitable = reasons.iter().all(|r| r.outcome != Outcome::NotMet);
         if suitable {
             suitable_total += 1;
         } else if !request.include_unsuitable {
@@ -390,11 +410,7 @@ pub fn run(
         }
         candidates.push(Candidate {
             unsuitable: !suitable,
-            unknowns: reasons
-                .iter()
-                .filter(|r| r.outcome == Outcome::Unknown)
-                .count() as u32,
-            id: entry.id.as_str(),
+            unknowns,
             slot,
             reach,
         });
@@ -430,12 +446,15 @@ pub fn run(
                 continue;
             }
         }
+        let Some(entry) = index.entry(candidate.slot) else {
+            continue;
+        };
         let reach = index.exact(request.near, candidate.slot, candidate.reach);
         let key = Key {
             unsuitable: candidate.unsuitable,
             millimetres: millimetres(reach.metres().unwrap_or(f64::MAX), f64::round),
             unknowns: candidate.unknowns,
-            id: candidate.id,
+            id: entry.id.as_str(),
         };
         if after.as_ref().is_some_and(|after| key <= after.borrowed()) {
             continue;
