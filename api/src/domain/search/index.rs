@@ -10,6 +10,7 @@ use geo::{BoundingRect, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RStarInsertionStrategy, RTree, RTreeParams};
 
+use super::shapes::Shapes;
 use super::verdict::{Compact, Dictionary, Probe};
 use crate::domain::codes::CapacityStatus;
 use crate::domain::eligibility::{Listing, Person};
@@ -114,8 +115,8 @@ impl TermSet {
 
 /// A location: (slot, index into the entry's locations, term mask of the entry).
 type Point = GeomWithData<[f64; 2], (u32, u16, u64)>;
-/// A service area's bounding box: (slot, term mask of the entry).
-type AreaBox = GeomWithData<Rectangle<[f64; 2]>, (u32, u64)>;
+/// A service area's bounding box: (slot, term mask of the entry, shape id).
+type AreaBox = GeomWithData<Rectangle<[f64; 2]>, (u32, u64, u32)>;
 /// A loaded area's bounding box: its index in `areas`.
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
@@ -149,6 +150,7 @@ pub struct SearchIndex {
     free: Vec<u32>,
     points: RTree<Point, Wide>,
     area_services: RTree<AreaBox>,
+    shapes: Shapes,
     remote: BTreeSet<u32>,
     terms: Vec<Term>,
     interned: HashMap<String, u32>,
@@ -263,13 +265,14 @@ impl SearchIndex {
         self.by_id.clear();
         self.free.clear();
         self.remote.clear();
+        self.shapes = Shapes::default();
         let mut points = Vec::new();
         let mut boxes = Vec::new();
         for mut entry in entries {
             self.intern(&mut entry);
             let slot = self.slots.len() as u32;
             points.extend(Self::points_of(&entry, slot));
-            boxes.extend(Self::boxes_of(&entry, slot));
+            boxes.extend(self.boxes_of(&entry, slot));
             if entry.is_national_remote() {
                 self.remote.insert(slot);
             }
@@ -292,13 +295,19 @@ impl SearchIndex {
             .collect()
     }
 
-    fn boxes_of(entry: &Entry, slot: u32) -> Vec<AreaBox> {
+    /// The entry's service-area boxes, counting it as a user of each shape.
+    fn boxes_of(&mut self, entry: &Entry, slot: u32) -> Vec<AreaBox> {
         let mask = term_mask(entry.term_keys.iter().copied());
         entry
             .service_areas
             .iter()
-            .filter_map(envelope)
-            .map(|r| GeomWithData::new(r, (slot, mask)))
+            .filter_map(|shape| {
+                let rect = envelope(shape)?;
+                Some(GeomWithData::new(
+                    rect,
+                    (slot, mask, self.shapes.add(shape)),
+                ))
+            })
             .collect()
     }
 
@@ -311,8 +320,14 @@ impl SearchIndex {
             for point in Self::points_of(&entry, slot) {
                 self.points.remove(&point);
             }
-            for boxed in Self::boxes_of(&entry, slot) {
-                self.area_services.remove(&boxed);
+            let mask = term_mask(entry.term_keys.iter().copied());
+            for shape in &entry.service_areas {
+                let (Some(rect), Some(id)) = (envelope(shape), self.shapes.find(shape)) else {
+                    continue;
+                };
+                self.area_services
+                    .remove(&GeomWithData::new(rect, (slot, mask, id)));
+                self.shapes.release(id);
             }
         }
         self.remote.remove(&slot);
@@ -366,7 +381,7 @@ impl SearchIndex {
         for point in Self::points_of(&entry, slot) {
             self.points.insert(point);
         }
-        for boxed in Self::boxes_of(&entry, slot) {
+        for boxed in self.boxes_of(&entry, slot) {
             self.area_services.insert(boxed);
         }
         if entry.is_national_remote() {
@@ -529,24 +544,24 @@ impl SearchIndex {
         // Sorted by slot: a service reached at a location is not reached again.
         let at_location = |slot: u32| found.binary_search_by_key(&slot, |f| f.0).is_ok();
         let p = [at.longitude, at.latitude];
+        let mut inside: HashMap<u32, bool> = HashMap::new();
         let mut by_area: Vec<u32> = self
             .area_services
             .locate_all_at_point(&p)
             .filter(|boxed| terms.is_none_or(|wanted| wanted & boxed.data.1 != 0))
+            .filter(|boxed| {
+                let shape = boxed.data.2;
+                *inside.entry(shape).or_insert_with(|| {
+                    self.shapes
+                        .get(shape)
+                        .is_some_and(|s| spatial::contains(s, at))
+                })
+            })
             .map(|boxed| boxed.data.0)
             .collect();
         by_area.sort_unstable();
         by_area.dedup();
-        by_area.retain(|&slot| {
-            !at_location(slot)
-                && keep(slot)
-                && self.entry(slot).is_some_and(|entry| {
-                    entry
-                        .service_areas
-                        .iter()
-                        .any(|shape| spatial::contains(shape, at))
-                })
-        });
+        by_area.retain(|&slot| !at_location(slot) && keep(slot));
         let remote: Vec<u32> = self
             .remote
             .iter()

@@ -7,6 +7,7 @@
 
 pub mod index;
 pub mod load;
+mod shapes;
 mod verdict;
 
 use std::collections::HashMap;
