@@ -74,7 +74,10 @@ for n in $SIZES; do
     r1=$(wrk_run 1)
     r8=$(wrk_run 8)
     r32=$(wrk_run 32)
-    rss=$(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$pid/status")
+    # Peak RSS counts the database file's pages SQLite maps (per connection, shared
+    # with the page cache); the anonymous part is the process's own memory.
+    rss=$(awk '/VmHWM/ { hwm = $2 } /RssAnon/ { anon = $2 }
+      END { printf "%.0f MB (anonymous %.0f MB)", hwm / 1024, anon / 1024 }' "/proc/$pid/status")
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     echo "| $n | $database | ${import_s}s | ${startup}s | $r1 | $r8 | $r32 | $rss |"
