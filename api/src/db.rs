@@ -66,8 +66,17 @@ pub async fn after_bulk_load(db: &DatabaseConnection) -> Result<(), DbErr> {
             // bound values, so every statement was re-prepared on each run (8% of a
             // search's time at 1M services).
             db.execute_unprepared("ANALYZE").await?;
-            db.execute_unprepared("DELETE FROM sqlite_stat4").await?;
-            db.execute_unprepared("ANALYZE sqlite_schema").await?;
+            let samples = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    DatabaseBackend::Sqlite,
+                    "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat4'",
+                ))
+                .await?;
+            // A SQLite built without STAT4 (a system library) has no such table.
+            if samples.is_some() {
+                db.execute_unprepared("DELETE FROM sqlite_stat4").await?;
+                db.execute_unprepared("ANALYZE sqlite_schema").await?;
+            }
         }
         DatabaseBackend::Postgres => {
             db.execute_unprepared("ANALYZE").await?;

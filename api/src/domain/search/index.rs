@@ -79,8 +79,6 @@ pub struct Area {
 /// Wanted categories, indexed by interned term key.
 pub struct TermSet {
     wanted: Vec<bool>,
-    /// Whether `mask` alone decides a match: every term key has its own bit.
-    mask_is_exact: bool,
 }
 
 /// A 64-bit summary of a set of term keys (bit `key % 64`): two sets that share a
@@ -101,8 +99,10 @@ impl TermSet {
         )
     }
 
+    /// Whether `mask` alone decides a match: with at most 64 terms known, every
+    /// term key has its own bit.
     pub fn mask_is_exact(&self) -> bool {
-        self.mask_is_exact
+        self.wanted.len() <= 64
     }
 
     pub fn matches(&self, entry: &Entry) -> bool {
@@ -272,7 +272,9 @@ impl SearchIndex {
             self.intern(&mut entry);
             let slot = self.slots.len() as u32;
             points.extend(Self::points_of(&entry, slot));
-            boxes.extend(self.boxes_of(&entry, slot));
+            boxes.extend(Self::boxes_of(&entry, slot, |shape| {
+                Some(self.shapes.add(shape))
+            }));
             if entry.is_national_remote() {
                 self.remote.insert(slot);
             }
@@ -295,18 +297,19 @@ impl SearchIndex {
             .collect()
     }
 
-    /// The entry's service-area boxes, counting it as a user of each shape.
-    fn boxes_of(&mut self, entry: &Entry, slot: u32) -> Vec<AreaBox> {
+    /// The entry's service-area boxes, each with the id `shape_id` gives its shape.
+    fn boxes_of(
+        entry: &Entry,
+        slot: u32,
+        mut shape_id: impl FnMut(&MultiPolygon<f64>) -> Option<u32>,
+    ) -> Vec<AreaBox> {
         let mask = term_mask(entry.term_keys.iter().copied());
         entry
             .service_areas
             .iter()
             .filter_map(|shape| {
                 let rect = envelope(shape)?;
-                Some(GeomWithData::new(
-                    rect,
-                    (slot, mask, self.shapes.add(shape)),
-                ))
+                Some(GeomWithData::new(rect, (slot, mask, shape_id(shape)?)))
             })
             .collect()
     }
@@ -320,14 +323,9 @@ impl SearchIndex {
             for point in Self::points_of(&entry, slot) {
                 self.points.remove(&point);
             }
-            let mask = term_mask(entry.term_keys.iter().copied());
-            for shape in &entry.service_areas {
-                let (Some(rect), Some(id)) = (envelope(shape), self.shapes.find(shape)) else {
-                    continue;
-                };
-                self.area_services
-                    .remove(&GeomWithData::new(rect, (slot, mask, id)));
-                self.shapes.release(id);
+            for boxed in Self::boxes_of(&entry, slot, |shape| self.shapes.find(shape)) {
+                self.area_services.remove(&boxed);
+                self.shapes.release(boxed.data.2);
             }
         }
         self.remote.remove(&slot);
@@ -381,7 +379,7 @@ impl SearchIndex {
         for point in Self::points_of(&entry, slot) {
             self.points.insert(point);
         }
-        for boxed in self.boxes_of(&entry, slot) {
+        for boxed in Self::boxes_of(&entry, slot, |shape| Some(self.shapes.add(shape))) {
             self.area_services.insert(boxed);
         }
         if entry.is_national_remote() {
@@ -416,10 +414,7 @@ impl SearchIndex {
                 wanted[key as usize] = true;
             }
         }
-        Ok(TermSet {
-            mask_is_exact: wanted.len() <= 64,
-            wanted,
-        })
+        Ok(TermSet { wanted })
     }
 
     /// The smallest loaded area containing a point.
@@ -566,7 +561,8 @@ impl SearchIndex {
             .remote
             .iter()
             .copied()
-            .filter(|&slot| !at_location(slot) && by_area.binary_search(&slot).is_err())
+            // National remote services have no service area, so none is in `by_area`.
+            .filter(|&slot| !at_location(slot))
             .filter(|&slot| {
                 self.entry(slot).is_some_and(|entry| {
                     entry
