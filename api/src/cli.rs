@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::{DatabaseArgs, ServeArgs};
 use crate::domain::auth;
 use crate::domain::codes::Role;
+use crate::domain::search::Opened;
 use crate::error::AppError;
 use crate::graphql::{self, SchemaOptions};
 use crate::state::AppState;
@@ -330,9 +331,16 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
         policy: (&args.policy).into(),
         mode: args.mode,
     };
-    let state = AppState::prepare(conn, options).await?.with_http(args.http);
+    let snapshot = args.index_snapshot_path();
+    let state = AppState::prepare_with_snapshot(conn, options, snapshot.as_deref())
+        .await?
+        .with_http(args.http);
+    let from = match state.search.opened() {
+        Opened::Database => "read from the database".to_owned(),
+        Opened::Snapshot { changed } => format!("restored from its snapshot, {changed} changed"),
+    };
     println!(
-        "search index: {} services in {:.1}s",
+        "search index: {} services in {:.1}s ({from})",
         state.search.read().len(),
         started.elapsed().as_secs_f64()
     );
@@ -346,9 +354,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.listen)))?;
     println!("Signpost listening on http://{}/graphql", args.listen);
     let shutdown = stop_signal();
-    server::serve(listener, state, shutdown)
+    server::serve(listener, state.clone(), shutdown)
         .await
         .map_err(|e| Failure(format!("server stopped: {e}")))?;
+    // A restart then catches up from here instead of reading every listing.
+    state.search.save_logged(&state.db).await;
     Ok(ExitCode::SUCCESS)
 }
 

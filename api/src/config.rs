@@ -47,8 +47,29 @@ pub struct ServeArgs {
     /// `production` or `development` (see README, "Configuration").
     #[arg(long, env = "SIGNPOST_MODE", value_enum, default_value_t = Mode::Production)]
     pub mode: Mode,
+    /// Where the search index is saved between runs, so a restart reads one file
+    /// rather than every listing: a path, or `off`. Default: beside a SQLite file
+    /// (`<file>.search-index`); none on PostgreSQL.
+    #[arg(long, env = "SIGNPOST_INDEX_SNAPSHOT")]
+    pub index_snapshot: Option<String>,
     #[command(flatten)]
     pub http: HttpArgs,
+}
+
+impl ServeArgs {
+    /// The search index snapshot's path, if there is to be one.
+    pub fn index_snapshot_path(&self) -> Option<std::path::PathBuf> {
+        match self.index_snapshot.as_deref().map(str::trim) {
+            Some("off" | "") => None,
+            Some(path) => Some(path.into()),
+            None => {
+                let file = self.database.database_url.strip_prefix("sqlite://")?;
+                let file = file.split('?').next().unwrap_or(file);
+                (!file.is_empty() && !file.contains(":memory:"))
+                    .then(|| format!("{file}.search-index").into())
+            }
+        }
+    }
 }
 
 /// Production hides the schema from anonymous callers; development shows it to all.
@@ -115,4 +136,59 @@ fn parse_origin(text: &str) -> Result<axum::http::HeaderValue, String> {
     }
     axum::http::HeaderValue::from_str(text.trim_end_matches('/'))
         .map_err(|e| format!("not an origin ({e}): {text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::ServeArgs;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn snapshot(args: &[&str]) -> Option<String> {
+        let parsed = Serve::try_parse_from(std::iter::once("serve").chain(args.iter().copied()));
+        let serve = parsed.unwrap_or_else(|e| panic!("{e}"));
+        serve
+            .args
+            .index_snapshot_path()
+            .map(|p| p.display().to_string())
+    }
+
+    #[test]
+    fn the_index_snapshot_sits_beside_a_sqlite_file_unless_told_otherwise() {
+        let url = |u: &str| ["--database-url".to_owned(), u.to_owned()];
+        let with = |u: &str, extra: &[&str]| {
+            let url = url(u);
+            let mut args: Vec<&str> = url.iter().map(String::as_str).collect();
+            args.extend_from_slice(extra);
+            snapshot(&args)
+        };
+        assert_eq!(
+            with("sqlite:///var/lib/signpost/s.db?mode=rwc", &[]).as_deref(),
+            Some("/var/lib/signpost/s.db.search-index")
+        );
+        assert_eq!(
+            with("sqlite://signpost.db", &[]).as_deref(),
+            Some("signpost.db.search-index")
+        );
+        assert_eq!(with("sqlite::memory:", &[]), None);
+        assert_eq!(with("postgres://u@h/signpost", &[]), None);
+        assert_eq!(
+            with(
+                "postgres://u@h/signpost",
+                &["--index-snapshot", "/srv/index"]
+            )
+            .as_deref(),
+            Some("/srv/index")
+        );
+        assert_eq!(
+            with("sqlite://signpost.db", &["--index-snapshot", "off"]),
+            None
+        );
+    }
 }

@@ -143,3 +143,32 @@ fn db_backend_of(e: &dyn sea_orm::sqlx::error::DatabaseError) -> DatabaseBackend
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
 }
+
+/// This database's instance id: random, given on first use, kept for good. It tells
+/// one database from another where a URL cannot (a file replaced, a server re-pointed).
+pub async fn instance_id(db: &DatabaseConnection) -> Result<String, DbErr> {
+    use entity::instance;
+    use sea_orm::sea_query::OnConflict;
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    const NAME: &str = "id";
+    if let Some(row) = instance::Entity::find_by_id(NAME).one(db).await? {
+        return Ok(row.value);
+    }
+    // Two processes may get here at once: the first insert wins and both read it.
+    instance::Entity::insert(instance::ActiveModel {
+        name: Set(NAME.to_owned()),
+        value: Set(uuid::Uuid::new_v4().to_string()),
+    })
+    .on_conflict(
+        OnConflict::column(instance::Column::Name)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    instance::Entity::find_by_id(NAME)
+        .one(db)
+        .await?
+        .map(|row| row.value)
+        .ok_or_else(|| DbErr::RecordNotFound("instance id".into()))
+}

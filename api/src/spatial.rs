@@ -4,7 +4,7 @@
 use geo::{Contains, Distance, Geodesic, Haversine, MultiPolygon, Point};
 
 /// WGS84 coordinates, validated on construction.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Coordinates {
     pub latitude: f64,
     pub longitude: f64,

@@ -40,7 +40,16 @@ impl AppState {
         db: DatabaseConnection,
         options: crate::graphql::SchemaOptions,
     ) -> Result<Self, sea_orm::DbErr> {
-        let search = SearchHandle::build(&db, options.policy).await?;
+        Self::prepare_with_snapshot(db, options, None).await
+    }
+
+    /// `prepare`, with the search index saved at and restored from `snapshot`.
+    pub async fn prepare_with_snapshot(
+        db: DatabaseConnection,
+        options: crate::graphql::SchemaOptions,
+        snapshot: Option<&std::path::Path>,
+    ) -> Result<Self, sea_orm::DbErr> {
+        let search = SearchHandle::open(&db, options.policy, snapshot).await?;
         let demand = DemandRecorder::start(db.clone());
         let changes = Changes::new(db.clone(), search.clone());
         // On PostgreSQL, hear what other replicas write.

@@ -16,6 +16,7 @@ pub mod capacity;
 pub mod capacity_event;
 pub mod cost_option;
 pub mod eligibility;
+pub mod instance;
 pub mod language;
 pub mod location;
 pub mod organization;
@@ -41,6 +42,7 @@ pub mod prelude {
     pub use super::capacity_event::Entity as CapacityEvent;
     pub use super::cost_option::Entity as CostOption;
     pub use super::eligibility::Entity as Eligibility;
+    pub use super::instance::Entity as Instance;
     pub use super::language::Entity as Language;
     pub use super::location::Entity as Location;
     pub use super::organization::Entity as Organization;

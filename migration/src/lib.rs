@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_initial;
 mod m20261126_000001_outdated_report;
 mod m20261126_000002_area_population_by_age;
+mod m20261126_000003_index_snapshot;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261126_000001_outdated_report::Migration),
             Box::new(m20261126_000002_area_population_by_age::Migration),
+            Box::new(m20261126_000003_index_snapshot::Migration),
         ]
     }
 }

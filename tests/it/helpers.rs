@@ -93,7 +93,13 @@ impl TestApp {
     /// A server with these schema options and HTTP settings (limits, CORS, …).
     pub async fn spawn_configured(options: SchemaOptions, http: HttpArgs) -> Self {
         let (database_url, dir) = fresh_database().await;
-        Self::serve(database_url, dir, options, http).await
+        Self::serve(database_url, dir, options, http, None).await
+    }
+
+    /// A server on an existing database, saving its search index at `snapshot`.
+    pub async fn spawn_on(database_url: &str, snapshot: Option<&std::path::Path>) -> Self {
+        let (options, http) = (SchemaOptions::default(), HttpArgs::default());
+        Self::serve(database_url.to_owned(), None, options, http, snapshot).await
     }
 
     async fn serve(
@@ -101,6 +107,7 @@ impl TestApp {
         dir: Option<tempfile::TempDir>,
         options: SchemaOptions,
         http: HttpArgs,
+        snapshot: Option<&std::path::Path>,
     ) -> Self {
         let mut db = signpost::db::connect(&database_url).await.expect("connect");
         let queries = Arc::new(AtomicUsize::new(0));
@@ -116,7 +123,7 @@ impl TestApp {
         signpost::db::migrate(&db).await.expect("migrate");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
-        let state = AppState::prepare(db.clone(), options)
+        let state = AppState::prepare_with_snapshot(db.clone(), options, snapshot)
             .await
             .expect("state")
             .with_http(http);

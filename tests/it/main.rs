@@ -27,3 +27,4 @@ mod read_api;
 mod schema_contract;
 mod search;
 mod shutdown;
+mod snapshot;

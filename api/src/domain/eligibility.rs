@@ -5,6 +5,7 @@
 //! rules exclude (NOT_MET) while suitable-for rules only rank.
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use super::codes::{AccessibilityFeature, DayOfWeek, DeliveryMode, ReferralRoute};
 
@@ -59,24 +60,26 @@ pub struct Person {
 }
 
 /// A weekly session.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub days: Vec<DayOfWeek>,
     pub opens: Option<u16>,
     pub closes: Option<u16>,
+    #[serde(with = "crate::domain::search::snapshot::time::date_option")]
     pub valid_from: Option<NaiveDate>,
+    #[serde(with = "crate::domain::search::snapshot::time::date_option")]
     pub valid_to: Option<NaiveDate>,
 }
 
 /// A price: pence (None when only described) and the circumstances that qualify for it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Price {
     pub pence: Option<i64>,
     pub concessions: Vec<String>,
 }
 
 /// What a listing says about who it is for.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Listing {
     pub minimum_age: Option<f64>,
     pub maximum_age: Option<f64>,

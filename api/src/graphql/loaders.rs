@@ -68,6 +68,7 @@ macro_rules! children_loader {
     };
 }
 
+by_id_loader!(ServiceById, service);
 by_id_loader!(OrganizationById, organization);
 by_id_loader!(TermById, taxonomy_term);
 by_id_loader!(LocationById, location);

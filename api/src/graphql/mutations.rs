@@ -102,7 +102,7 @@ impl ListingsMutation {
         let row = edit::services::create(db(ctx)?, &editor(ctx)?, &input.into()).await?;
         committed(ctx, &row.id, false).await?;
         Ok(ServicePayload {
-            service: Service(row),
+            service: Service::from(row),
         })
     }
 
@@ -125,7 +125,7 @@ impl ListingsMutation {
         .await?;
         committed(ctx, &row.id, false).await?;
         Ok(ServicePayload {
-            service: Service(row),
+            service: Service::from(row),
         })
     }
 
@@ -134,7 +134,7 @@ impl ListingsMutation {
         let row = edit::services::retire(db(ctx)?, &editor(ctx)?, &id).await?;
         committed(ctx, &row.id, false).await?;
         Ok(ServicePayload {
-            service: Service(row),
+            service: Service::from(row),
         })
     }
 
@@ -143,7 +143,7 @@ impl ListingsMutation {
         let row = edit::services::verify(db(ctx)?, &editor(ctx)?, &id).await?;
         committed(ctx, &row.id, false).await?;
         Ok(ServicePayload {
-            service: Service(row),
+            service: Service::from(row),
         })
     }
 

@@ -51,7 +51,12 @@ impl Organization {
             ..ServiceFilter::default()
         };
         let rows = listings::list_services(db(ctx)?, &filter, &page).await?;
-        Ok(connection(rows, has_previous, |s| s.id.clone(), Service))
+        Ok(connection(
+            rows,
+            has_previous,
+            |s| s.id.clone(),
+            Service::from,
+        ))
     }
 }
 

@@ -103,7 +103,7 @@ impl ReviewQuery {
             has_previous,
             |item| item.cursor.clone(),
             |item| ReviewItem {
-                service: Service(item.service),
+                service: Service::from(item.service),
                 reasons: item
                     .reasons
                     .into_iter()

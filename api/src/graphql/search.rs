@@ -1,13 +1,9 @@
 //! `search`: the link worker's question, "what near my client is suitable for them,
 //! has space, and why?". Its contract types live here.
 
-use std::collections::HashMap;
-
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::Utc;
-use entity::service;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::enums::{AccessibilityFeature, CapacityStatus, DayOfWeek, DeliveryMode, ReferralRoute};
 use super::loaders::LocationById;
@@ -280,13 +276,12 @@ impl SearchQuery {
                 AppError::bad_input("input.verifiedWithinDays", "must not be negative").into(),
             );
         }
-        let db = db(ctx)?;
         let near = PlaceQuery {
             postcode: input.near.postcode.as_deref(),
             latitude: input.near.latitude,
             longitude: input.near.longitude,
         };
-        let point = place::resolve(db, near, "input.near").await?;
+        let point = place::resolve(db(ctx)?, near, "input.near").await?;
         let request = SearchRequest {
             near: point,
             radius_metres: f64::from(input.radius_metres),
@@ -323,22 +318,10 @@ impl SearchQuery {
                 suitable_results: results.suitable_total,
             });
         }
-        let ids: Vec<String> = results.found.iter().map(|f| f.service_id.clone()).collect();
-        let mut rows: HashMap<String, service::Model> = service::Entity::find()
-            .filter(service::Column::Id.is_in(ids))
-            .all(db)
-            .await
-            .map_err(AppError::from)?
-            .into_iter()
-            .map(|s| (s.id.clone(), s))
-            .collect();
         let mut connection = Connection::new(has_previous, results.has_next);
         for found in results.found {
-            let Some(row) = rows.remove(&found.service_id) else {
-                continue;
-            };
             let node = ServiceMatch {
-                service: Service(row),
+                service: Service::known(found.service_id, found.name),
                 distance_metres: found.distance_metres.map(|m| (m * 10.0).round() / 10.0),
                 reach: match found.reach {
                     ReachKind::AtLocation => Reach::AtLocation,

@@ -4,12 +4,13 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::service;
+use tokio::sync::OnceCell;
 
 use super::details::{Capacity, CostOption, Eligibility, Language, Schedule, ServiceArea};
 use super::enums::{AccessibilityFeature, DeliveryMode, Freshness, ReferralRoute, ServiceStatus};
 use super::loaders::{
     CapacitiesOfService, CostOptionsOfService, LanguagesOfService, LocationsOfService,
-    OrganizationById, SchedulesOfService, ServiceAreasOfService, TermsOfService,
+    OrganizationById, SchedulesOfService, ServiceAreasOfService, ServiceById, TermsOfService,
 };
 use super::organizations::Organization;
 use super::places::Location;
@@ -23,70 +24,114 @@ use crate::domain::{freshness, history};
 use crate::error::AppError;
 
 /// A service: something a person can be referred to (HSDS `service`).
-pub struct Service(pub service::Model);
+///
+/// Search answers from its in-memory index, which knows each service's id and name;
+/// the row is read (batched over the page) only when another field is asked for.
+pub struct Service {
+    id: String,
+    name: Option<String>,
+    row: OnceCell<service::Model>,
+}
+
+impl From<service::Model> for Service {
+    fn from(row: service::Model) -> Self {
+        Service {
+            id: row.id.clone(),
+            name: None,
+            row: OnceCell::new_with(Some(row)),
+        }
+    }
+}
+
+impl Service {
+    /// A service known by id and name; the rest of its row loads on demand.
+    pub fn known(id: String, name: String) -> Self {
+        Service {
+            id,
+            name: Some(name),
+            row: OnceCell::new(),
+        }
+    }
+
+    async fn row(&self, ctx: &Context<'_>) -> Result<&service::Model> {
+        self.row
+            .get_or_try_init(|| async {
+                load(ctx, ServiceById(self.id.clone()))
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("service {} was removed", self.id)))
+            })
+            .await
+            .map_err(Into::into)
+    }
+}
 
 #[Object]
 impl Service {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.id.clone())
     }
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self, ctx: &Context<'_>) -> Result<&str> {
+        match &self.name {
+            Some(name) => Ok(name),
+            None => Ok(&self.row(ctx).await?.name),
+        }
     }
-    async fn alternate_name(&self) -> Option<&str> {
-        self.0.alternate_name.as_deref()
+    async fn alternate_name(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.row(ctx).await?.alternate_name.as_deref())
     }
     /// Plain text; never HTML.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.row(ctx).await?.description.as_deref())
     }
-    async fn url(&self) -> Option<&str> {
-        self.0.url.as_deref()
+    async fn url(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.row(ctx).await?.url.as_deref())
     }
-    async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+    async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.row(ctx).await?.email.as_deref())
     }
-    async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.row(ctx).await?.phone.as_deref())
     }
     /// HSDS status; a retired service reads INACTIVE.
-    async fn status(&self) -> ServiceStatus {
-        if self.0.retired_at.is_some() {
-            return ServiceStatus::Inactive;
+    async fn status(&self, ctx: &Context<'_>) -> Result<ServiceStatus> {
+        let row = self.row(ctx).await?;
+        if row.retired_at.is_some() {
+            return Ok(ServiceStatus::Inactive);
         }
-        Status::from_code(&self.0.status)
+        Ok(Status::from_code(&row.status)
             .unwrap_or(Status::Active)
-            .into()
+            .into())
     }
     /// Increases with every change; send it back as `expectedVersion` when updating.
-    async fn version(&self) -> i32 {
-        self.0.version
+    async fn version(&self, ctx: &Context<'_>) -> Result<i32> {
+        Ok(self.row(ctx).await?.version)
     }
-    async fn interpretation_services(&self) -> Option<&str> {
-        self.0.interpretation_services.as_deref()
+    async fn interpretation_services(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.row(ctx).await?.interpretation_services.as_deref())
     }
-    async fn application_process(&self) -> Option<&str> {
-        self.0.application_process.as_deref()
+    async fn application_process(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.row(ctx).await?.application_process.as_deref())
     }
-    async fn fees_description(&self) -> Option<&str> {
-        self.0.fees_description.as_deref()
+    async fn fees_description(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.row(ctx).await?.fees_description.as_deref())
     }
-    async fn accreditations(&self) -> Option<&str> {
-        self.0.accreditations.as_deref()
+    async fn accreditations(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.row(ctx).await?.accreditations.as_deref())
     }
     /// A short-term notice (closures, changes).
-    async fn alert(&self) -> Option<&str> {
-        self.0.alert.as_deref()
+    async fn alert(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.row(ctx).await?.alert.as_deref())
     }
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let org = load(ctx, OrganizationById(self.0.organization_id.clone())).await?;
+        let id = self.row(ctx).await?.organization_id.clone();
+        let org = load(ctx, OrganizationById(id)).await?;
         Ok(Organization(org.ok_or_else(|| {
             AppError::internal("service without organization")
         })?))
     }
     /// Places the service is delivered from.
     async fn locations(&self, ctx: &Context<'_>) -> Result<Vec<Location>> {
-        Ok(load_list(ctx, LocationsOfService(self.0.id.clone()))
+        Ok(load_list(ctx, LocationsOfService(self.id.clone()))
             .await?
             .into_iter()
             .map(Location)
@@ -94,24 +139,24 @@ impl Service {
     }
     /// The service's categories.
     async fn taxonomy_terms(&self, ctx: &Context<'_>) -> Result<Vec<TaxonomyTerm>> {
-        Ok(load_list(ctx, TermsOfService(self.0.id.clone()))
+        Ok(load_list(ctx, TermsOfService(self.id.clone()))
             .await?
             .into_iter()
             .map(TaxonomyTerm)
             .collect())
     }
     /// Who the service is for: hard restrictions and soft suitability.
-    async fn eligibility(&self) -> Eligibility {
-        Eligibility(self.0.clone())
+    async fn eligibility(&self, ctx: &Context<'_>) -> Result<Eligibility> {
+        Ok(Eligibility(self.row(ctx).await?.clone()))
     }
     /// The most recently updated capacity, read through its expiry; null when none is recorded.
     async fn capacity(&self, ctx: &Context<'_>) -> Result<Option<Capacity>> {
-        let rows = load_list(ctx, CapacitiesOfService(self.0.id.clone())).await?;
+        let rows = load_list(ctx, CapacitiesOfService(self.id.clone())).await?;
         let latest = rows.into_iter().max_by_key(|c| c.updated_at);
         Ok(latest.map(|c| Capacity::read(c, policy(ctx))))
     }
     async fn cost_options(&self, ctx: &Context<'_>) -> Result<Vec<CostOption>> {
-        Ok(load_list(ctx, CostOptionsOfService(self.0.id.clone()))
+        Ok(load_list(ctx, CostOptionsOfService(self.id.clone()))
             .await?
             .into_iter()
             .map(CostOption)
@@ -119,14 +164,14 @@ impl Service {
     }
     /// Weekly opening.
     async fn schedules(&self, ctx: &Context<'_>) -> Result<Vec<Schedule>> {
-        Ok(load_list(ctx, SchedulesOfService(self.0.id.clone()))
+        Ok(load_list(ctx, SchedulesOfService(self.id.clone()))
             .await?
             .into_iter()
             .map(Schedule)
             .collect())
     }
     async fn languages(&self, ctx: &Context<'_>) -> Result<Vec<Language>> {
-        Ok(load_list(ctx, LanguagesOfService(self.0.id.clone()))
+        Ok(load_list(ctx, LanguagesOfService(self.id.clone()))
             .await?
             .into_iter()
             .map(Language)
@@ -135,7 +180,7 @@ impl Service {
     /// Access features offered at any of the service's locations.
     async fn accessibility(&self, ctx: &Context<'_>) -> Result<Vec<AccessibilityFeature>> {
         let mut features = Vec::new();
-        for location in load_list(ctx, LocationsOfService(self.0.id.clone())).await? {
+        for location in load_list(ctx, LocationsOfService(self.id.clone())).await? {
             for row in load_list(ctx, super::loaders::AccessibilityOfLocation(location.id)).await? {
                 if let Some(feature) = row
                     .feature
@@ -152,7 +197,7 @@ impl Service {
     }
     /// Areas the service covers (it comes to you, or serves a whole district).
     async fn service_areas(&self, ctx: &Context<'_>) -> Result<Vec<ServiceArea>> {
-        Ok(load_list(ctx, ServiceAreasOfService(self.0.id.clone()))
+        Ok(load_list(ctx, ServiceAreasOfService(self.id.clone()))
             .await?
             .into_iter()
             .map(ServiceArea)
@@ -167,35 +212,43 @@ impl Service {
     ) -> Result<Vec<AuditEvent>> {
         let caller = super::caller(ctx)?;
         caller.require_editor()?;
-        caller.require_owner(self.0.authority_id, &format!("service {}", self.0.id))?;
-        let events = history::of_service(db(ctx)?, &self.0.id, first as u64).await?;
+        let authority = self.row(ctx).await?.authority_id;
+        caller.require_owner(authority, &format!("service {}", self.id))?;
+        let events = history::of_service(db(ctx)?, &self.id, first as u64).await?;
         Ok(events.into_iter().map(AuditEvent).collect())
     }
-    async fn delivery_modes(&self) -> Vec<DeliveryMode> {
-        codes::codes_in(&self.0.delivery_modes, codes::DeliveryMode::from_code)
-            .into_iter()
-            .map(Into::into)
-            .collect()
+    async fn delivery_modes(&self, ctx: &Context<'_>) -> Result<Vec<DeliveryMode>> {
+        let row = self.row(ctx).await?;
+        Ok(
+            codes::codes_in(&row.delivery_modes, codes::DeliveryMode::from_code)
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        )
     }
-    async fn referral_routes(&self) -> Vec<ReferralRoute> {
-        codes::codes_in(&self.0.referral_routes, codes::ReferralRoute::from_code)
-            .into_iter()
-            .map(Into::into)
-            .collect()
+    async fn referral_routes(&self, ctx: &Context<'_>) -> Result<Vec<ReferralRoute>> {
+        let row = self.row(ctx).await?;
+        Ok(
+            codes::codes_in(&row.referral_routes, codes::ReferralRoute::from_code)
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        )
     }
     /// When a person last confirmed the listing is right.
-    async fn last_verified_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_verified_at
+    async fn last_verified_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.row(ctx).await?.last_verified_at)
     }
     /// FRESH, DUE or STALE by the age of `lastVerifiedAt`.
-    async fn freshness(&self, ctx: &Context<'_>) -> Freshness {
-        freshness::freshness(self.0.last_verified_at, Utc::now(), policy(ctx)).into()
+    async fn freshness(&self, ctx: &Context<'_>) -> Result<Freshness> {
+        let verified = self.row(ctx).await?.last_verified_at;
+        Ok(freshness::freshness(verified, Utc::now(), policy(ctx)).into())
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.row(ctx).await?.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.row(ctx).await?.updated_at)
     }
 }
 
@@ -221,7 +274,7 @@ impl ServicesQuery {
     async fn service(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Service>> {
         let found = listings::find_service(db(ctx)?, &id).await?;
         match found {
-            Some(row) => Ok(Some(Service(row))),
+            Some(row) => Ok(Some(Service::from(row))),
             None => Err(AppError::NotFound(format!("no service with id {}", id.0)).into()),
         }
     }
@@ -247,6 +300,11 @@ impl ServicesQuery {
             ..ServiceFilter::default()
         };
         let rows = listings::list_services(db(ctx)?, &filter, &page).await?;
-        Ok(connection(rows, has_previous, |s| s.id.clone(), Service))
+        Ok(connection(
+            rows,
+            has_previous,
+            |s| s.id.clone(),
+            Service::from,
+        ))
     }
 }

@@ -115,7 +115,7 @@ impl Subscription {
                     IndexReach::Remote => (None, Reach::Remote),
                 };
                 Some(CapacityChange {
-                    service: Service(row),
+                    service: Service::from(row),
                     capacity: capacity.map(|c| Capacity::read(c, policy)),
                     distance_metres,
                     reach,

@@ -18,22 +18,29 @@ use crate::domain::taxonomy::Term;
 use crate::spatial::{self, Coordinates, ROUGH_ERROR};
 
 /// Everything search needs about one service.
-#[derive(Clone, Debug)]
+/// Saved as is by `snapshot` (bump `snapshot::FORMAT` when its shape changes).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub id: String,
+    /// As listed: a search page's `service { id name }` is answered from here.
+    pub name: String,
     pub listing: Listing,
     /// (location id, point).
     pub locations: Vec<(String, Coordinates)>,
     /// Category term ids.
     pub terms: Vec<String>,
     /// The same, interned by the index (filled on insert) so filtering hashes nothing.
+    #[serde(skip)]
     pub term_keys: Vec<u32>,
     /// Lower-case name and description, for `text`.
     pub text: String,
     /// Recorded status, when it expires, and the places available.
+    #[serde(with = "super::snapshot::time::capacity")]
     pub capacity: Option<(CapacityStatus, DateTime<Utc>, Option<i32>)>,
+    #[serde(with = "super::snapshot::time::option")]
     pub last_verified_at: Option<DateTime<Utc>>,
     /// The service row's `updated_at` when loaded, to follow changes.
+    #[serde(with = "super::snapshot::time")]
     pub updated_at: DateTime<Utc>,
     pub service_areas: Vec<MultiPolygon<f64>>,
     /// Delivered online or by telephone.
@@ -146,7 +153,8 @@ pub struct SearchIndex {
     /// Each slot's rules in compact form, for quick verdicts (see `verdict`).
     compact: Vec<Compact>,
     codes: Dictionary,
-    by_id: HashMap<String, u32>,
+    /// Ids are many and hashed often: foldhash is several times quicker than SipHash.
+    by_id: HashMap<String, u32, foldhash::fast::RandomState>,
     free: Vec<u32>,
     points: RTree<Point, Wide>,
     area_services: RTree<AreaBox>,
@@ -228,6 +236,11 @@ impl SearchIndex {
         self.by_id.is_empty()
     }
 
+    /// Slots in use or free: `entry` answers for every slot below this.
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
     pub fn entry(&self, slot: u32) -> Option<&Entry> {
         self.slots.get(slot as usize).and_then(Option::as_ref)
     }
@@ -257,18 +270,18 @@ impl SearchIndex {
         self.areas = areas;
     }
 
-    /// Replace the whole index (start-up), building the trees in bulk.
-    pub fn rebuild(&mut self, entries: Vec<Entry>) {
-        self.slots.clear();
-        self.compact.clear();
-        self.codes = Dictionary::default();
-        self.by_id.clear();
+    /// Replace the whole index (start-up), building the trees in bulk. Entries come
+    /// in the chunks they were read in, so none is moved more than once. The trees
+    /// are built on a second thread while the ids and compact rules are filled in.
+    pub fn rebuild(&mut self, chunks: Vec<Vec<Entry>>) {
+        let total = chunks.iter().map(Vec::len).sum();
+        self.slots = Vec::with_capacity(total);
         self.free.clear();
         self.remote.clear();
         self.shapes = Shapes::default();
-        let mut points = Vec::new();
+        let mut points = Vec::with_capacity(total);
         let mut boxes = Vec::new();
-        for mut entry in entries {
+        for mut entry in chunks.into_iter().flatten() {
             self.intern(&mut entry);
             let slot = self.slots.len() as u32;
             points.extend(Self::points_of(&entry, slot));
@@ -278,23 +291,39 @@ impl SearchIndex {
             if entry.is_national_remote() {
                 self.remote.insert(slot);
             }
-            self.by_id.insert(entry.id.clone(), slot);
-            let compact = self.compact_of(&entry);
-            self.compact.push(compact);
             self.slots.push(Some(entry));
         }
-        self.points = RTree::bulk_load_with_params(points);
-        self.area_services = RTree::bulk_load(boxes);
+        let trees = std::thread::scope(|scope| {
+            let trees = scope.spawn(|| {
+                (
+                    RTree::bulk_load_with_params(points),
+                    RTree::bulk_load(boxes),
+                )
+            });
+            let mut by_id = HashMap::with_capacity_and_hasher(total, Default::default());
+            let mut codes = Dictionary::default();
+            self.compact = Vec::with_capacity(total);
+            // Every slot holds an entry here: none has been freed yet.
+            for (slot, entry) in self.slots.iter().flatten().enumerate() {
+                by_id.insert(entry.id.clone(), slot as u32);
+                let rules = Compact::of(&entry.listing, entry.residency_area.is_some(), &mut codes);
+                self.compact.push(rules);
+            }
+            self.by_id = by_id;
+            self.codes = codes;
+            trees.join()
+        });
+        match trees {
+            Ok((points, areas)) => (self.points, self.area_services) = (points, areas),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
-    fn points_of(entry: &Entry, slot: u32) -> Vec<Point> {
+    fn points_of(entry: &Entry, slot: u32) -> impl Iterator<Item = Point> + '_ {
         let mask = term_mask(entry.term_keys.iter().copied());
-        entry
-            .locations
-            .iter()
-            .enumerate()
-            .map(|(i, (_, c))| GeomWithData::new([c.longitude, c.latitude], (slot, i as u16, mask)))
-            .collect()
+        entry.locations.iter().enumerate().map(move |(i, (_, c))| {
+            GeomWithData::new([c.longitude, c.latitude], (slot, i as u16, mask))
+        })
     }
 
     /// The entry's service-area boxes, each with the id `shape_id` gives its shape.
@@ -356,9 +385,13 @@ impl SearchIndex {
         entry.term_keys = entry
             .terms
             .iter()
-            .map(|t| {
-                let next = interned.len() as u32;
-                *interned.entry(t.clone()).or_insert(next)
+            .map(|t| match interned.get(t) {
+                Some(&key) => key,
+                None => {
+                    let key = interned.len() as u32;
+                    interned.insert(t.clone(), key);
+                    key
+                }
             })
             .collect();
     }

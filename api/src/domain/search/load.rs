@@ -32,11 +32,7 @@ pub async fn searchable_ids(
     after: Option<&str>,
     limit: u64,
 ) -> Result<Vec<String>, DbErr> {
-    let mut query = service::Entity::find()
-        .select_only()
-        .column(service::Column::Id)
-        .filter(service::Column::RetiredAt.is_null())
-        .filter(service::Column::Status.eq(ServiceStatus::Active.code()));
+    let mut query = searchable().select_only().column(service::Column::Id);
     if let Some(after) = after {
         query = query.filter(service::Column::Id.gt(after));
     }
@@ -463,6 +459,7 @@ pub async fn entries(
             .any(|m| matches!(m, DeliveryMode::Online | DeliveryMode::Telephone));
         out.push(Entry {
             text: format!("{name} {}", description.as_deref().unwrap_or_default()).to_lowercase(),
+            name,
             terms: terms
                 .get(&id)
                 .into_iter()
@@ -513,6 +510,30 @@ pub async fn areas(db: &impl ConnectionTrait) -> Result<Vec<Area>, DbErr> {
 }
 
 /// Services changed at or after `since`: (id, updated_at).
+/// Services a search can find: active and not retired.
+fn searchable() -> sea_orm::Select<service::Entity> {
+    service::Entity::find()
+        .filter(service::Column::RetiredAt.is_null())
+        .filter(service::Column::Status.eq(ServiceStatus::Active.code()))
+}
+
+/// How many services a search can find: an index holding a different number is wrong.
+pub async fn searchable_count(db: &impl ConnectionTrait) -> Result<usize, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Ok(searchable().count(db).await? as usize)
+}
+
+/// The newest service change, retired services included.
+pub async fn newest_change(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
+    service::Entity::find()
+        .select_only()
+        .column_as(service::Column::UpdatedAt.max(), "newest")
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(db)
+        .await
+        .map(Option::flatten)
+}
+
 pub async fn changed_since(
     db: &impl ConnectionTrait,
     since: DateTime<Utc>,

@@ -8,9 +8,11 @@
 pub mod index;
 pub mod load;
 mod shapes;
+pub mod snapshot;
 mod verdict;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
@@ -43,22 +45,92 @@ struct Follow {
     areas: usize,
 }
 
+/// Why the index could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 /// The shared index with what it takes to keep it current.
 #[derive(Clone)]
 pub struct SearchHandle {
     index: Arc<RwLock<SearchIndex>>,
     follow: Arc<tokio::sync::Mutex<Follow>>,
     policy: Policy,
+    /// Where the index is saved between runs (`snapshot`), if anywhere; the lock
+    /// keeps two saves from writing at once.
+    snapshot: Option<Arc<Path>>,
+    saving: Arc<tokio::sync::Mutex<()>>,
+    opened: Opened,
+}
+
+/// Where the index came from when the process started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opened {
+    /// Every listing read from the database.
+    Database,
+    /// The snapshot, then these many changed services reloaded.
+    Snapshot { changed: usize },
 }
 
 impl SearchHandle {
-    /// Build the index from the database.
-    pub async fn build(db: &DatabaseConnection, policy: Policy) -> Result<Self, DbErr> {
-        let handle = Self {
+    fn new(policy: Policy, snapshot: Option<&Path>) -> Self {
+        Self {
             index: Arc::default(),
             follow: Arc::default(),
             policy,
+            snapshot: snapshot.map(Arc::from),
+            saving: Arc::default(),
+            opened: Opened::Database,
+        }
+    }
+
+    pub fn opened(&self) -> Opened {
+        self.opened
+    }
+
+    /// The index for `db`: restored from the snapshot at `snapshot` when one was
+    /// written from this database (then brought up to date with what changed since),
+    /// otherwise read from the database in full and saved there in the background,
+    /// for the next start.
+    pub async fn open(
+        db: &DatabaseConnection,
+        policy: Policy,
+        snapshot: Option<&Path>,
+    ) -> Result<Self, DbErr> {
+        let mut handle = Self::new(policy, snapshot);
+        let Some(path) = snapshot else {
+            handle.load_all(db).await?;
+            return Ok(handle);
         };
+        match handle.restore(db, path).await? {
+            Ok(changed) => {
+                tracing::info!(path = %path.display(), changed, "search index restored from its snapshot");
+                handle.opened = Opened::Snapshot { changed };
+                return Ok(handle);
+            }
+            Err(why) => {
+                tracing::info!(path = %path.display(), %why, "search index snapshot not used: reading the database");
+            }
+        }
+        let handle = Self::new(policy, snapshot);
+        handle.load_all(db).await?;
+        let (saver, db) = (handle.clone(), db.clone());
+        tokio::spawn(async move { saver.save_logged(&db).await });
+        Ok(handle)
+    }
+
+    /// Build the index from the database (no snapshot).
+    pub async fn build(db: &DatabaseConnection, policy: Policy) -> Result<Self, DbErr> {
+        Self::open(db, policy, None).await
+    }
+
+    /// Fill the index from every searchable service in the database.
+    async fn load_all(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let (handle, policy) = (self, self.policy);
         let started = Utc::now();
         let mut entries = Vec::new();
         let mut after: Option<String> = None;
@@ -67,10 +139,9 @@ impl SearchHandle {
             let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
                 break;
             };
-            entries.extend(load::entries(db, load::Scope::Range(first, last), policy).await?);
+            entries.push(load::entries(db, load::Scope::Range(first, last), policy).await?);
             after = Some(last.clone());
         }
-        let terms = crate::domain::taxonomy::all_terms(db).await?;
         let areas = load::areas(db).await?;
         {
             let mut follow = handle.follow.lock().await;
@@ -78,16 +149,155 @@ impl SearchHandle {
             follow.areas = areas.len();
             // What was loaded need not be loaded again when the first follow-up looks
             // back over the lag window (right after a big import, that is everything).
-            for entry in entries.iter().filter(|e| e.updated_at >= started - LAG) {
+            for entry in entries
+                .iter()
+                .flatten()
+                .filter(|e| e.updated_at >= started - LAG)
+            {
                 follow.applied.insert(entry.id.clone(), entry.updated_at);
             }
         }
-        let mut index = handle.write();
-        index.rebuild(entries);
-        index.set_terms(terms);
-        index.set_areas(areas);
-        drop(index);
-        Ok(handle)
+        self.fill(db, entries, areas).await
+    }
+
+    /// Replace the index with one holding these entries and areas (and the current
+    /// terms), built off the async threads and swapped in whole.
+    async fn fill(
+        &self,
+        db: &DatabaseConnection,
+        entries: Vec<Vec<index::Entry>>,
+        areas: Vec<index::Area>,
+    ) -> Result<(), DbErr> {
+        let terms = crate::domain::taxonomy::all_terms(db).await?;
+        let built = tokio::task::spawn_blocking(move || {
+            let mut index = SearchIndex::default();
+            index.rebuild(entries);
+            index.set_terms(terms);
+            index.set_areas(areas);
+            index
+        })
+        .await
+        .map_err(|e| DbErr::Custom(format!("building the search index failed: {e}")))?;
+        *self.write() = built;
+        Ok(())
+    }
+
+    /// Fill the index from the snapshot at `path` and catch up with the database.
+    /// The outer error is the database's; the inner says why the snapshot was not
+    /// usable (the caller then reads the database in full).
+    async fn restore(
+        &self,
+        db: &DatabaseConnection,
+        path: &Path,
+    ) -> Result<Result<usize, snapshot::Refused>, DbErr> {
+        use snapshot::Refused;
+        let header = match snapshot::read_header(path) {
+            Ok(header) => header,
+            Err(why) => return Ok(Err(why)),
+        };
+        let expected = snapshot::Header {
+            format: snapshot::FORMAT,
+            database: crate::db::instance_id(db).await?,
+            capacity_expiry_days: self.policy.capacity_expiry_days,
+            ..header.clone()
+        };
+        if header != expected {
+            return Ok(Err(Refused::Mismatch));
+        }
+        // A database restored to an earlier state has lost changes the file holds.
+        if load::newest_change(db).await? < header.newest_change {
+            return Ok(Err(Refused::Mismatch));
+        }
+        let started = std::time::Instant::now();
+        let file = path.to_path_buf();
+        let entries =
+            match tokio::task::spawn_blocking(move || snapshot::read(&file, &expected)).await {
+                Ok(Ok(entries)) => entries,
+                Ok(Err(why)) => return Ok(Err(why)),
+                Err(_) => return Ok(Err(Refused::Damaged("reader panicked".into()))),
+            };
+        let read = started.elapsed();
+        let areas = load::areas(db).await?;
+        {
+            let mut follow = self.follow.lock().await;
+            follow.scanned_at = Some(header.scanned_at);
+            follow.areas = areas.len();
+        }
+        self.fill(db, entries, areas).await?;
+        let indexed = started.elapsed() - read;
+        let changed = self.sync(db).await?;
+        let counted = load::searchable_count(db).await?;
+        let held = self.read().len();
+        if held != counted {
+            return Ok(Err(Refused::Damaged(format!(
+                "{held} services after catching up, the database has {counted}"
+            ))));
+        }
+        tracing::info!(
+            read_seconds = read.as_secs_f64(),
+            index_seconds = indexed.as_secs_f64(),
+            catch_up_seconds = (started.elapsed() - read - indexed).as_secs_f64(),
+            "search index snapshot read"
+        );
+        Ok(Ok(changed))
+    }
+
+    /// Save the index to its snapshot file, if it has one. Searches go on meanwhile:
+    /// the index is read a chunk at a time, and whatever changes during the save is
+    /// stamped after `scanned_at`, so a restore reloads it.
+    pub async fn save(&self, db: &DatabaseConnection) -> Result<(), SaveError> {
+        let Some(path) = self.snapshot.clone() else {
+            return Ok(());
+        };
+        let _one_at_a_time = self.saving.lock().await;
+        let scanned_at = self.follow.lock().await.scanned_at;
+        let Some(scanned_at) = scanned_at else {
+            return Ok(());
+        };
+        let header = snapshot::Header {
+            format: snapshot::FORMAT,
+            database: crate::db::instance_id(db).await?,
+            capacity_expiry_days: self.policy.capacity_expiry_days,
+            scanned_at,
+            newest_change: load::newest_change(db).await?,
+        };
+        let handle = self.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let mut writer = snapshot::Writer::create(&path, &header)?;
+            let mut start = 0;
+            loop {
+                let chunk = {
+                    let index = handle.read();
+                    if start >= index.slot_count() {
+                        break;
+                    }
+                    let end = (start + snapshot::CHUNK).min(index.slot_count());
+                    let entries: Vec<_> = (start..end)
+                        .filter_map(|slot| index.entry(slot as u32))
+                        .collect();
+                    start = end;
+                    snapshot::Chunk::encode(&entries)?
+                };
+                writer.chunk(chunk)?;
+            }
+            writer.finish()
+        })
+        .await
+        .map_err(|_| SaveError::Io(std::io::Error::other("snapshot writer panicked")))??;
+        Ok(())
+    }
+
+    /// `save`, with the outcome logged (for background saves).
+    pub async fn save_logged(&self, db: &DatabaseConnection) {
+        let started = std::time::Instant::now();
+        match self.save(db).await {
+            Ok(()) if self.snapshot.is_some() => tracing::info!(
+                seconds = started.elapsed().as_secs_f64(),
+                "search index snapshot saved"
+            ),
+            Ok(()) => {}
+            Err(e) => tracing::warn!(cause = %e, "search index snapshot not saved"),
+        }
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, SearchIndex> {
@@ -199,6 +409,7 @@ pub enum ReachKind {
 #[derive(Clone, Debug)]
 pub struct Found {
     pub service_id: String,
+    pub name: String,
     pub distance_metres: Option<f64>,
     pub reach: ReachKind,
     pub nearest_location_id: Option<String>,
@@ -484,6 +695,7 @@ pub fn run(
             };
             Some(Found {
                 service_id: entry.id.clone(),
+                name: entry.name.clone(),
                 distance_metres,
                 reach,
                 nearest_location_id,
@@ -528,6 +740,7 @@ mod tests {
     fn entry(id: String, at: Coordinates, minimum_age: Option<f64>) -> index::Entry {
         index::Entry {
             locations: vec![(format!("{id}-loc"), at)],
+            name: format!("Service {id}"),
             id,
             listing: eligibility::Listing {
                 minimum_age,
@@ -592,7 +805,7 @@ mod tests {
             .collect();
         expected.sort();
         let mut index = SearchIndex::default();
-        index.rebuild(entries);
+        index.rebuild(vec![entries]);
         let request = SearchRequest {
             near,
             radius_metres: 5000.0,
@@ -666,7 +879,7 @@ mod tests {
             })
             .collect();
         let mut index = SearchIndex::default();
-        index.rebuild(entries);
+        index.rebuild(vec![entries]);
         let mut found = index.reach(near, 5000.0, None, |_| true);
         found.sort_by_key(|(slot, _)| *slot);
         assert_eq!(found.len(), truth.len());
