@@ -73,22 +73,36 @@ impl Chunk {
     }
 }
 
-/// Writes a snapshot chunk by chunk; `finish` moves it into place.
+/// Writes a snapshot chunk by chunk; `finish` moves it into place. Dropped
+/// unfinished (an error on the way), it removes what it wrote.
 pub struct Writer {
     out: BufWriter<File>,
     temp: PathBuf,
     path: PathBuf,
     count: u64,
+    finished: bool,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
 }
 
 impl Writer {
     pub fn create(path: &Path, header: &Header) -> io::Result<Self> {
-        let temp = path.with_extension("partial");
+        // Per process, in case replicas are (wrongly) given one path.
+        let mut temp = path.as_os_str().to_owned();
+        temp.push(format!(".partial-{}", std::process::id()));
+        let temp = PathBuf::from(temp);
         let mut writer = Writer {
             out: BufWriter::with_capacity(1 << 20, File::create(&temp)?),
             temp,
             path: path.to_path_buf(),
             count: 0,
+            finished: false,
         };
         writer.out.write_all(MAGIC)?;
         writer.frame(header)?;
@@ -119,9 +133,11 @@ impl Writer {
         self.out.write_all(&0u64.to_le_bytes())?;
         self.out.write_all(&crc32fast::hash(&[]).to_le_bytes())?;
         self.out.write_all(&self.count.to_le_bytes())?;
-        let file = self.out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&self.temp, &self.path)
+        self.out.flush()?;
+        self.out.get_ref().sync_all()?;
+        std::fs::rename(&self.temp, &self.path)?;
+        self.finished = true;
+        Ok(())
     }
 }
 
@@ -405,11 +421,27 @@ mod tests {
         for (a, b) in back.iter().zip(&entries) {
             assert_eq!(format!("{a:?}"), format!("{b:?}"));
         }
-        assert!(!path.with_extension("partial").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+        assert_eq!(left.len(), 1, "only the snapshot is left: {left:?}");
     }
 
     fn header_of(path: &Path) -> Header {
         read_header(path).expect("header")
+    }
+
+    #[test]
+    fn an_unfinished_write_leaves_no_file_and_the_previous_snapshot_stands() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("index.snapshot");
+        write(&path, &header(), &[entry(1)]);
+        let before = std::fs::read(&path).expect("first");
+        let mut writer = Writer::create(&path, &header()).expect("create");
+        let chunk = Chunk::encode(&[&entry(2)]).expect("encode");
+        writer.chunk(chunk).expect("chunk");
+        drop(writer);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(std::fs::read(&path).expect("still there"), before);
     }
 
     #[test]
