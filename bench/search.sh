@@ -4,6 +4,7 @@
 # bare in-memory rstar lookup over the same rows (the floor). Services are generated
 # (bench/gen_services.py) and loaded through `signpost import hsds`.
 # Usage: SIZES="10000 100000" bench/search.sh     (needs wrk: apt-get install wrk)
+# REUSE=1 keeps a SQLite database an earlier run imported (1M takes minutes to import).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/signpost-target}"
@@ -59,13 +60,17 @@ for n in $SIZES; do
   for database in $DATABASES; do
     case "$database" in
       sqlite)
-        rm -f "$data/bench-$n.db"*
-        url="sqlite://$data/bench-$n.db" ;;
+        url="sqlite://$data/bench-$n.db"
+        if [ "${REUSE:-}" = 1 ] && [ -f "$data/bench-$n.db" ]; then reuse=1; else
+          reuse=0
+          rm -f "$data/bench-$n.db"*
+        fi ;;
       postgres)
         pg_isready -q -h 127.0.0.1 -p 5432 || { echo "| $n | PostgreSQL | skipped: not reachable |"; continue; }
         db="signpost_search_bench_$n"
         psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" && psql "$PG_URL" -qc "CREATE DATABASE $db"
-        url="${PG_URL%/*}/$db" ;;
+        url="${PG_URL%/*}/$db"
+        reuse=0 ;;
     esac
     # Bulk loads on the database host go over its Unix socket when there is one
     # (bench/README.md: over TCP the driver waits out delayed ACKs); searches use TCP.
@@ -77,8 +82,10 @@ for n in $SIZES; do
     export SIGNPOST_INDEX_SNAPSHOT="$data/bench-$n-$database.search-index"
     rm -f "$SIGNPOST_INDEX_SNAPSHOT"
     start=$(date +%s%N)
-    SIGNPOST_DATABASE_URL="$import_url" "$bin" import hsds "$data/services-$n.json" --authority bench >"$data/import.txt" 2>&1
-    import_s=$(python3 -c "print(f'{($(date +%s%N) - $start) / 1e9:.0f}')")
+    if [ "$reuse" = 1 ]; then import_s="reused"; else
+      SIGNPOST_DATABASE_URL="$import_url" "$bin" import hsds "$data/services-$n.json" --authority bench >"$data/import.txt" 2>&1
+      import_s=$(python3 -c "print(f'{($(date +%s%N) - $start) / 1e9:.0f} s')")
+    fi
     : >"$data/serve.txt"
     start_server >"$data/startup.txt"
     startup=$(cat "$data/startup.txt")
@@ -96,7 +103,7 @@ for n in $SIZES; do
       END { printf "%.0f MB (anonymous %.0f MB)", hwm / 1024, anon / 1024 }' "/proc/$pid/status")
     kill "$pid"
     wait "$pid" 2>/dev/null || true
-    echo "| $n | $database | ${import_s}s | ${startup}s | ${restart}s | $r1 | $r8 | $r32 | $rss |"
+    echo "| $n | $database | $import_s | ${startup}s | ${restart}s | $r1 | $r8 | $r32 | $rss |"
   done
   echo "| $n | floor | | | | $("$floor" "$data/services-$n.json" "$data/queries.json") | | | |"
 done

@@ -222,6 +222,13 @@ impl SearchHandle {
             let mut follow = self.follow.lock().await;
             follow.scanned_at = Some(header.scanned_at);
             follow.areas = areas.len();
+            // As after a full read: what the file holds as it is in the database need
+            // not be read again when catching up looks back over the lag window.
+            for entry in entries.iter().flatten() {
+                if entry.updated_at >= header.scanned_at - LAG {
+                    follow.applied.insert(entry.id.clone(), entry.updated_at);
+                }
+            }
         }
         self.fill(db, entries, areas).await?;
         let indexed = started.elapsed() - read;
