@@ -135,18 +135,33 @@ async fn a_snapshot_from_another_database_or_damaged_is_not_used() {
             .is_empty()
     );
     drop(seed);
+    // Each server gets its own copy: one that refuses a file saves its own there.
     let saved = std::fs::read(&path).expect("snapshot");
-    let other = TestApp::spawn_on(&other_url, Some(&path)).await;
+    let copy = |name: &str, bytes: &[u8]| {
+        let copy = files.path().join(name);
+        std::fs::write(&copy, bytes).expect("copy");
+        copy
+    };
+    let foreign = copy("foreign.snapshot", &saved);
+    let other = TestApp::spawn_on(&other_url, Some(&foreign)).await;
     assert_eq!(other.state.search.opened(), Opened::Database);
     assert_eq!(found(&other).await, named(&[("e", "Epsilon walk")]));
     drop(other);
 
-    // The first database's own snapshot with one byte changed.
+    // The first database takes its own file as it is...
+    let intact = copy("intact.snapshot", &saved);
+    let restored = TestApp::spawn_on(&url, Some(&intact)).await;
+    assert_eq!(
+        restored.state.search.opened(),
+        Opened::Snapshot { changed: 0 }
+    );
+    drop(restored);
+    // ...but not with one byte changed.
     let mut damaged = saved;
     let middle = damaged.len() / 2;
     damaged[middle] ^= 0x01;
-    std::fs::write(&path, &damaged).expect("damage");
-    let again = TestApp::spawn_on(&url, Some(&path)).await;
+    let damaged = copy("damaged.snapshot", &damaged);
+    let again = TestApp::spawn_on(&url, Some(&damaged)).await;
     assert_eq!(again.state.search.opened(), Opened::Database);
     assert_eq!(
         found(&again).await,

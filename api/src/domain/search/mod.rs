@@ -249,16 +249,18 @@ impl SearchHandle {
         Ok(Ok(changed))
     }
 
-    /// Save the index to its snapshot file, if it has one. Searches go on meanwhile:
-    /// the index is read a chunk at a time, and whatever changes during the save is
-    /// stamped after `scanned_at`, so a restore reloads it.
+    /// Save the index to its snapshot file, if it has one. Searches go on meanwhile;
+    /// changes wait for the save (about a second at 1M services).
     pub async fn save(&self, db: &DatabaseConnection) -> Result<(), SaveError> {
         let Some(path) = self.snapshot.clone() else {
             return Ok(());
         };
         let _one_at_a_time = self.saving.lock().await;
-        let scanned_at = self.follow.lock().await.scanned_at;
-        let Some(scanned_at) = scanned_at else {
+        // Every writer (`sync`, `refresh`) takes `follow` before the index: holding it
+        // for the save keeps the index still while it is read a chunk at a time
+        // (searches go on), so no service is written twice, from two slots.
+        let frozen = self.follow.clone().lock_owned().await;
+        let Some(scanned_at) = frozen.scanned_at else {
             return Ok(());
         };
         let header = snapshot::Header {
@@ -270,6 +272,7 @@ impl SearchHandle {
         };
         let handle = self.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let _frozen = frozen;
             let mut writer = snapshot::Writer::create(&path, &header)?;
             let mut start = 0;
             loop {

@@ -93,9 +93,11 @@ impl Drop for Writer {
 
 impl Writer {
     pub fn create(path: &Path, header: &Header) -> io::Result<Self> {
-        // Per process, in case replicas are (wrongly) given one path.
+        // Per process and writer, in case two are (wrongly) given one path.
+        static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let writer = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut temp = path.as_os_str().to_owned();
-        temp.push(format!(".partial-{}", std::process::id()));
+        temp.push(format!(".partial-{}-{writer}", std::process::id()));
         let temp = PathBuf::from(temp);
         let mut writer = Writer {
             out: BufWriter::with_capacity(1 << 20, File::create(&temp)?),
