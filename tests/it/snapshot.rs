@@ -288,3 +288,34 @@ async fn serve_saves_beside_a_sqlite_file_and_restores_on_restart() {
     assert_eq!(search_ids(&addr).await, ["a", "b", "c"]);
     terminate(child).await;
 }
+
+/// A database put back to an earlier state (its newest change older than the file's)
+/// has lost changes the snapshot holds: the file is not used.
+#[tokio::test]
+async fn a_snapshot_newer_than_its_database_is_not_used() {
+    let (url, _db_dir) = database_with_old_services().await;
+    let files = tempfile::tempdir().expect("dir");
+    let path = files.path().join("index.snapshot");
+    let first = TestApp::spawn_on(&url, Some(&path)).await;
+    // Twice: saves queue on one lock, so the second ends after the background save a
+    // full read starts; no save then reads the database after it is put back.
+    for _ in 0..2 {
+        first.state.search.save(&first.db).await.expect("save");
+    }
+    // As if restored from a backup taken before the services' last changes.
+    entity::service::Entity::update_many()
+        .col_expr(
+            entity::service::Column::UpdatedAt,
+            Expr::value(Utc::now() - TimeDelta::hours(2)),
+        )
+        .exec(&first.db)
+        .await
+        .expect("put back");
+    drop(first);
+    let again = TestApp::spawn_on(&url, Some(&path)).await;
+    assert_eq!(again.state.search.opened(), Opened::Database);
+    assert_eq!(
+        found(&again).await,
+        named(&[("a", "Alpha walk"), ("b", "Beta walk"), ("c", "Gamma walk")])
+    );
+}

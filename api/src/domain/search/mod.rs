@@ -45,6 +45,21 @@ struct Follow {
     areas: usize,
 }
 
+impl Follow {
+    /// Follow on from a whole index read as of `scanned_at` (from the database or a
+    /// snapshot). What it holds need not be read again when the first follow-up looks
+    /// back over the lag window (right after a big import, that is everything).
+    fn begin(&mut self, scanned_at: DateTime<Utc>, areas: usize, entries: &[Vec<index::Entry>]) {
+        self.scanned_at = Some(scanned_at);
+        self.areas = areas;
+        for entry in entries.iter().flatten() {
+            if entry.updated_at >= scanned_at - LAG {
+                self.applied.insert(entry.id.clone(), entry.updated_at);
+            }
+        }
+    }
+}
+
 /// Why the index could not be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
@@ -123,14 +138,8 @@ impl SearchHandle {
         Ok(handle)
     }
 
-    /// Build the index from the database (no snapshot).
-    pub async fn build(db: &DatabaseConnection, policy: Policy) -> Result<Self, DbErr> {
-        Self::open(db, policy, None).await
-    }
-
     /// Fill the index from every searchable service in the database.
     async fn load_all(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
-        let (handle, policy) = (self, self.policy);
         let started = Utc::now();
         let mut entries = Vec::new();
         let mut after: Option<String> = None;
@@ -139,24 +148,14 @@ impl SearchHandle {
             let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
                 break;
             };
-            entries.push(load::entries(db, load::Scope::Range(first, last), policy).await?);
+            entries.push(load::entries(db, load::Scope::Range(first, last), self.policy).await?);
             after = Some(last.clone());
         }
         let areas = load::areas(db).await?;
-        {
-            let mut follow = handle.follow.lock().await;
-            follow.scanned_at = Some(started);
-            follow.areas = areas.len();
-            // What was loaded need not be loaded again when the first follow-up looks
-            // back over the lag window (right after a big import, that is everything).
-            for entry in entries
-                .iter()
-                .flatten()
-                .filter(|e| e.updated_at >= started - LAG)
-            {
-                follow.applied.insert(entry.id.clone(), entry.updated_at);
-            }
-        }
+        self.follow
+            .lock()
+            .await
+            .begin(started, areas.len(), &entries);
         self.fill(db, entries, areas).await
     }
 
@@ -218,18 +217,10 @@ impl SearchHandle {
             };
         let read = started.elapsed();
         let areas = load::areas(db).await?;
-        {
-            let mut follow = self.follow.lock().await;
-            follow.scanned_at = Some(header.scanned_at);
-            follow.areas = areas.len();
-            // As after a full read: what the file holds as it is in the database need
-            // not be read again when catching up looks back over the lag window.
-            for entry in entries.iter().flatten() {
-                if entry.updated_at >= header.scanned_at - LAG {
-                    follow.applied.insert(entry.id.clone(), entry.updated_at);
-                }
-            }
-        }
+        self.follow
+            .lock()
+            .await
+            .begin(header.scanned_at, areas.len(), &entries);
         self.fill(db, entries, areas).await?;
         let indexed = started.elapsed() - read;
         let changed = self.sync(db).await?;
