@@ -12,12 +12,13 @@ use crate::metrics::Metrics;
 
 use crate::domain::demand::DemandRecorder;
 use crate::domain::search::SearchHandle;
-use crate::graphql::AppSchema;
+use crate::graphql::gate::Gate;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub schema: AppSchema,
+    /// The schema behind the checks every operation passes.
+    pub graphql: Gate,
     pub search: SearchHandle,
     pub demand: DemandRecorder,
     pub changes: Changes,
@@ -60,7 +61,7 @@ impl AppState {
         crate::ratelimit::forget_idle(&reports);
         let metrics = Metrics::new().map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
         Ok(Self {
-            schema: crate::graphql::build_schema(options),
+            graphql: Gate::new(crate::graphql::build_schema(options), options.mode),
             db,
             search,
             demand,

@@ -368,7 +368,10 @@ async fn service_areas_and_remote_delivery_reach_a_point_with_no_distance() {
     visiting["service_areas"] =
         json!([{ "id": "area-visits", "extent_type": "geojson", "extent": square }]);
     let mut helpline = hsds_service("helpline", "National Helpline", 51.5, -0.1);
-    helpline["attributes"] = json!([{ "link_type": "delivery_mode", "taxonomy_term": { "id": "dm-tel", "code": "TELEPHONE", "name": "Telephone", "taxonomy": "delivery-mode" } }]);
+    helpline["attributes"] = json!([
+        { "link_type": "delivery_mode", "taxonomy_term": { "id": "dm-tel", "code": "TELEPHONE", "name": "Telephone", "taxonomy": "delivery-mode" } },
+        { "link_type": "category", "taxonomy_term": { "id": "term-debt", "code": "debt-advice", "name": "Debt advice", "taxonomy": "test" } }
+    ]);
     let far = hsds_service("far", "Far Away Group", 51.0, 0.0);
     assert!(
         app.import_hsds(vec![visiting, helpline, far], "trafford")
@@ -389,6 +392,17 @@ async fn service_areas_and_remote_delivery_reach_a_point_with_no_distance() {
     assert_eq!(by_id("helpline").unwrap()["reach"], "REMOTE");
     assert!(by_id("helpline").unwrap()["distanceMetres"].is_null());
     assert!(by_id("far").is_none());
+    // A category search keeps to its category however a service reaches the point.
+    let here = json!({ "latitude": 53.45, "longitude": -2.3 });
+    for (term, expected) in [("walking-groups", "visits"), ("debt-advice", "helpline")] {
+        let found = all(
+            &app,
+            json!({ "near": here, "radiusMetres": 2000, "taxonomyTerms": [term] }),
+            20,
+        )
+        .await;
+        assert_eq!(ids(&found), [expected], "searching for {term}");
+    }
     let outside = all(
         &app,
         json!({ "near": { "latitude": 52.0, "longitude": -1.0 } }),

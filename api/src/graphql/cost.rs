@@ -4,13 +4,7 @@
 //! introspection switch governs it). Checked right after parsing, before validation or execution, so an
 //! alias flood or a fragment bomb costs a walk of at most a few thousand nodes.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, Request, ServerError, ServerResult};
 
 pub const MAX_ALIASES: usize = 30;
 pub const MAX_ROOT_FIELDS: usize = 20;
@@ -142,43 +136,6 @@ pub fn check(document: &ExecutableDocument) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// The limits as an async-graphql extension.
-pub struct Limits;
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension)
-    }
-}
-
-struct LimitsExtension;
-
-#[async_trait::async_trait]
-impl Extension for LimitsExtension {
-    /// Parse here, check, and hand async-graphql the parsed document: its own
-    /// recursion check expands fragments without a bound (2^30 for thirty fragments
-    /// that each spread the next twice), so it must only ever see a document that
-    /// passed the bounded walk above. Parse errors are left to async-graphql.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        // `parsed_query` parses once and keeps the document for execution.
-        if let Ok(document) = request.parsed_query() {
-            check(document).map_err(|message| {
-                let mut error = ServerError::new(message, None);
-                let mut extensions = ErrorExtensionValues::default();
-                extensions.set("code", CODE);
-                error.extensions = Some(extensions);
-                error
-            })?;
-        }
-        next.run(ctx, request).await
-    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! and bodies are capped before parsing (413, in the router). Every error in a
 //! response carries the request id, so a user's report can be found in the logs.
 
+use async_graphql::Executor;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use axum::Json;
@@ -286,7 +287,7 @@ async fn execute(
     let mut request = request;
     request.data = crate::graphql::request_data(state, client);
     let limit = Duration::from_millis(state.http.execution_timeout_ms);
-    let Ok(response) = tokio::time::timeout(limit, state.schema.execute(request)).await else {
+    let Ok(response) = tokio::time::timeout(limit, state.graphql.execute(request)).await else {
         // Dropping the execution cancels its database work; nothing half-commits,
         // since every write is one transaction.
         state.metrics.error("TIMEOUT");
@@ -297,17 +298,35 @@ async fn execute(
             request_id,
         );
     };
+    let media_type = if accepts_graphql_response(headers) {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    let unserialisable = |e: serde_json::Error| {
+        tracing::error!(cause = %e, "could not serialise a GraphQL response");
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "internal error",
+            request_id,
+        )
+    };
+    let respond = |status: StatusCode, body: Vec<u8>| {
+        let content_type = [(header::CONTENT_TYPE, HeaderValue::from_static(media_type))];
+        (status, content_type, body).into_response()
+    };
+    // An answer without errors goes out as it is (the common case: no detour
+    // through a JSON tree); one with errors is labelled and mended first.
+    if response.errors.is_empty() {
+        return match serde_json::to_vec(&response) {
+            Ok(body) => respond(StatusCode::OK, body),
+            Err(e) => unserialisable(e),
+        };
+    }
     let mut body = match serde_json::to_value(&response) {
         Ok(body) => body,
-        Err(e) => {
-            tracing::error!(cause = %e, "could not serialise a GraphQL response");
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-                request_id,
-            );
-        }
+        Err(e) => return unserialisable(e),
     };
     label_errors(&mut body, request_id);
     null_failed_fields(&mut body);
@@ -323,22 +342,16 @@ async fn execute(
     let status = status_of(&body, &codes);
     // GraphQL over HTTP: a client that asks for application/graphql-response+json
     // gets it, and a refused operation then has no `data` at all.
-    let media_type = if accepts_graphql_response(headers) {
-        if status == StatusCode::BAD_REQUEST
-            && let Some(map) = body.as_object_mut()
-        {
-            map.remove("data");
-        }
-        GRAPHQL_RESPONSE
-    } else {
-        "application/json"
-    };
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(media_type))],
-        Json(body),
-    )
-        .into_response()
+    if media_type == GRAPHQL_RESPONSE
+        && status == StatusCode::BAD_REQUEST
+        && let Some(map) = body.as_object_mut()
+    {
+        map.remove("data");
+    }
+    match serde_json::to_vec(&body) {
+        Ok(body) => respond(status, body),
+        Err(e) => unserialisable(e),
+    }
 }
 
 /// The HTTP status of a GraphQL response. A database out of reach is ours and
@@ -459,7 +472,7 @@ pub async fn subscribe(
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
+            GraphQLWebSocket::new(stream, state.graphql.clone(), protocol)
                 .with_data(data)
                 .serve()
         })

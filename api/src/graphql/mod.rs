@@ -7,11 +7,11 @@ pub mod cost;
 mod details;
 mod enums;
 mod gaps;
+pub mod gate;
 pub mod http;
 mod inputs;
 mod loaders;
 mod mutations;
-mod observe;
 mod organizations;
 mod places;
 mod query;
@@ -59,9 +59,7 @@ pub fn build_schema(options: SchemaOptions) -> AppSchema {
         .data(options.mode)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES)
-        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
-        .extension(cost::Limits)
-        .extension(observe::Observe);
+        .limit_recursive_depth(MAX_RECURSIVE_DEPTH);
     match options.mode {
         // "Did you mean …?" would spell out the schema that introspection hides.
         Mode::Production => builder.disable_suggestions().finish(),

@@ -61,7 +61,7 @@ impl Subscription {
             .data::<SearchHandle>()
             .map_err(|_| AppError::internal("no search index"))?
             .clone();
-        let mask = match taxonomy_terms.filter(|t| !t.is_empty()) {
+        let terms = match taxonomy_terms.filter(|t| !t.is_empty()) {
             Some(codes) => Some(search.read().expand_terms(&codes).map_err(|unknown| {
                 AppError::bad_input(
                     "taxonomyTerms",
@@ -69,8 +69,8 @@ impl Subscription {
                 )
             })?),
             None => None,
-        }
-        .map(|terms| terms.mask());
+        };
+        let terms = std::sync::Arc::new(terms);
         let receiver = ctx
             .data::<Changes>()
             .map_err(|_| AppError::internal("no change hub"))?
@@ -88,14 +88,17 @@ impl Subscription {
             }
         });
         Ok(changes.filter_map(move |change: ServiceChanged| {
-            let (db, search) = (db.clone(), search.clone());
+            let (db, search, terms) = (db.clone(), search.clone(), terms.clone());
             async move {
                 if !change.capacity {
                     return None;
                 }
-                let reach = search
-                    .read()
-                    .reach_of(&change.service_id, point, radius, mask)?;
+                let reach = search.read().reach_of(
+                    &change.service_id,
+                    point,
+                    radius,
+                    terms.as_ref().as_ref(),
+                )?;
                 let row = service::Entity::find_by_id(change.service_id.clone())
                     .one(&db)
                     .await

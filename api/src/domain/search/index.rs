@@ -95,21 +95,24 @@ fn term_mask(keys: impl Iterator<Item = u32>) -> u64 {
 }
 
 impl TermSet {
-    /// The set's summary, to test R*-tree points against before reading entries.
+    /// The set's summary, to test service-area boxes against before reading entries.
     pub fn mask(&self) -> u64 {
-        term_mask(
-            self.wanted
-                .iter()
-                .enumerate()
-                .filter(|(_, wanted)| **wanted)
-                .map(|(key, _)| key as u32),
-        )
+        term_mask(self.keys())
     }
 
     /// Whether `mask` alone decides a match: with at most 64 terms known, every
     /// term key has its own bit.
     pub fn mask_is_exact(&self) -> bool {
         self.wanted.len() <= 64
+    }
+
+    /// The wanted term keys.
+    fn keys(&self) -> impl Iterator<Item = u32> + '_ {
+        self.wanted
+            .iter()
+            .enumerate()
+            .filter(|(_, wanted)| **wanted)
+            .map(|(key, _)| key as u32)
     }
 
     pub fn matches(&self, entry: &Entry) -> bool {
@@ -120,8 +123,8 @@ impl TermSet {
     }
 }
 
-/// A location: (slot, index into the entry's locations, term mask of the entry).
-type Point = GeomWithData<[f64; 2], (u32, u16, u64)>;
+/// A location: (slot, index into the entry's locations).
+type Point = GeomWithData<[f64; 2], (u32, u16)>;
 /// A service area's bounding box: (slot, term mask of the entry, shape id).
 type AreaBox = GeomWithData<Rectangle<[f64; 2]>, (u32, u64, u32)>;
 /// A loaded area's bounding box: its index in `areas`.
@@ -156,7 +159,11 @@ pub struct SearchIndex {
     /// Ids are many and hashed often: foldhash is several times quicker than SipHash.
     by_id: HashMap<String, u32, foldhash::fast::RandomState>,
     free: Vec<u32>,
-    points: RTree<Point, Wide>,
+    /// Locations, in one tree per category (`tree_of`): a category search walks only
+    /// its categories' trees, so its cost follows the services of those categories in
+    /// range rather than every service there (measured: ~10x fewer points at 1M).
+    /// A service with two categories is in both trees.
+    points: Vec<RTree<Point, Wide>>,
     area_services: RTree<AreaBox>,
     shapes: Shapes,
     remote: BTreeSet<u32>,
@@ -279,12 +286,17 @@ impl SearchIndex {
         self.free.clear();
         self.remote.clear();
         self.shapes = Shapes::default();
-        let mut points = Vec::with_capacity(total);
+        let mut points: Vec<Vec<Point>> = Vec::new();
         let mut boxes = Vec::new();
         for mut entry in chunks.into_iter().flatten() {
             self.intern(&mut entry);
             let slot = self.slots.len() as u32;
-            points.extend(Self::points_of(&entry, slot));
+            for (tree, point) in Self::points_of(&entry, slot) {
+                if points.len() <= tree {
+                    points.resize_with(tree + 1, Vec::new);
+                }
+                points[tree].push(point);
+            }
             boxes.extend(Self::boxes_of(&entry, slot, |shape| {
                 Some(self.shapes.add(shape))
             }));
@@ -296,7 +308,10 @@ impl SearchIndex {
         let trees = std::thread::scope(|scope| {
             let trees = scope.spawn(|| {
                 (
-                    RTree::bulk_load_with_params(points),
+                    points
+                        .into_iter()
+                        .map(RTree::bulk_load_with_params)
+                        .collect(),
                     RTree::bulk_load(boxes),
                 )
             });
@@ -319,10 +334,25 @@ impl SearchIndex {
         }
     }
 
-    fn points_of(entry: &Entry, slot: u32) -> impl Iterator<Item = Point> + '_ {
-        let mask = term_mask(entry.term_keys.iter().copied());
-        entry.locations.iter().enumerate().map(move |(i, (_, c))| {
-            GeomWithData::new([c.longitude, c.latitude], (slot, i as u16, mask))
+    /// The tree holding the locations of services with this category (by term key).
+    fn tree_of(key: u32) -> usize {
+        key as usize + 1
+    }
+
+    /// The entry's locations, each with the tree it goes in: one per category, or
+    /// tree 0 for a service with none.
+    fn points_of(entry: &Entry, slot: u32) -> impl Iterator<Item = (usize, Point)> + '_ {
+        let trees: Vec<usize> = match entry.term_keys.as_slice() {
+            [] => vec![0],
+            keys => keys.iter().map(|&key| Self::tree_of(key)).collect(),
+        };
+        trees.into_iter().flat_map(move |tree| {
+            entry.locations.iter().enumerate().map(move |(i, (_, c))| {
+                (
+                    tree,
+                    GeomWithData::new([c.longitude, c.latitude], (slot, i as u16)),
+                )
+            })
         })
     }
 
@@ -349,8 +379,8 @@ impl SearchIndex {
         };
         self.compact[slot as usize] = Compact::FULL;
         if let Some(entry) = self.slots[slot as usize].take() {
-            for point in Self::points_of(&entry, slot) {
-                self.points.remove(&point);
+            for (tree, point) in Self::points_of(&entry, slot) {
+                self.points[tree].remove(&point);
             }
             for boxed in Self::boxes_of(&entry, slot, |shape| self.shapes.find(shape)) {
                 self.area_services.remove(&boxed);
@@ -409,8 +439,11 @@ impl SearchIndex {
             }
         };
         self.compact[slot as usize] = self.compact_of(&entry);
-        for point in Self::points_of(&entry, slot) {
-            self.points.insert(point);
+        for (tree, point) in Self::points_of(&entry, slot) {
+            if self.points.len() <= tree {
+                self.points.resize_with(tree + 1, RTree::new_with_params);
+            }
+            self.points[tree].insert(point);
         }
         for boxed in Self::boxes_of(&entry, slot, |shape| Some(self.shapes.add(shape))) {
             self.area_services.insert(boxed);
@@ -428,7 +461,7 @@ impl SearchIndex {
         id: &str,
         at: Coordinates,
         radius_metres: f64,
-        terms: Option<u64>,
+        terms: Option<&TermSet>,
     ) -> Option<Reach> {
         let slot = *self.by_id.get(id)?;
         self.reach(at, radius_metres, terms, |found| found == slot)
@@ -471,7 +504,7 @@ impl SearchIndex {
         &self,
         at: Coordinates,
         radius_metres: f64,
-        terms: Option<u64>,
+        terms: Option<&TermSet>,
         keep: impl Fn(u32) -> bool,
     ) -> Vec<(u32, Reach)> {
         let mut found = self.reach_rough(at, radius_metres, terms, keep);
@@ -505,24 +538,33 @@ impl SearchIndex {
     /// Every service that reaches `at` and passes `keep`: a location within
     /// `radius_metres` (nearest location wins), a service area containing the point,
     /// or remote delivery with no service area whose residency rule (if any) admits
-    /// it. `terms` (a `TermSet::mask`) rejects most candidates without reading their
-    /// entry; `keep` (given the slot, so it reads the entry only if it must) runs
-    /// before any distance is computed. Distances are rough where
-    /// the rough figure settles the radius (see `Metres`); `exact` finishes one.
+    /// it. `terms` limits it to those categories: only their trees are walked (a
+    /// service-area box is tested against the set's mask, which is exact for up to
+    /// 64 terms); `keep` (given the slot, so it reads the entry only if it must)
+    /// runs before any distance is computed. Distances are rough where the rough
+    /// figure settles the radius (see `Metres`); `exact` finishes one.
     pub fn reach_rough(
         &self,
         at: Coordinates,
         radius_metres: f64,
-        terms: Option<u64>,
+        terms: Option<&TermSet>,
         keep: impl Fn(u32) -> bool,
     ) -> Vec<(u32, Reach)> {
         let mut found: Vec<(u32, Reach)> = Vec::new();
-        for point in self
-            .points
-            .locate_in_envelope(&spatial::envelope_around(at, radius_metres))
+        let envelope = spatial::envelope_around(at, radius_metres);
+        let trees: Vec<&RTree<Point, Wide>> = match terms {
+            Some(set) => set
+                .keys()
+                .filter_map(|key| self.points.get(Self::tree_of(key)))
+                .collect(),
+            None => self.points.iter().collect(),
+        };
+        for point in trees
+            .into_iter()
+            .flat_map(|tree| tree.locate_in_envelope(&envelope))
         {
-            let (slot, location, mask) = point.data;
-            if terms.is_some_and(|wanted| wanted & mask == 0) || !keep(slot) {
+            let (slot, location) = point.data;
+            if !keep(slot) {
                 continue;
             }
             let there = Coordinates {
@@ -551,6 +593,8 @@ impl SearchIndex {
         }
         // Nearest location per service; exact wherever two could be nearest.
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.low().total_cmp(&b.1.low())));
+        // A service found in two of its categories' trees.
+        found.dedup();
         let mut nearest: Vec<(u32, Reach)> = Vec::with_capacity(found.len());
         for group in found.chunk_by(|a, b| a.0 == b.0) {
             // Sorted by low end: the first is nearest unless another's low end is
@@ -572,11 +616,12 @@ impl SearchIndex {
         // Sorted by slot: a service reached at a location is not reached again.
         let at_location = |slot: u32| found.binary_search_by_key(&slot, |f| f.0).is_ok();
         let p = [at.longitude, at.latitude];
+        let mask = terms.map(TermSet::mask);
         let mut inside: HashMap<u32, bool> = HashMap::new();
         let mut by_area: Vec<u32> = self
             .area_services
             .locate_all_at_point(&p)
-            .filter(|boxed| terms.is_none_or(|wanted| wanted & boxed.data.1 != 0))
+            .filter(|boxed| mask.is_none_or(|wanted| wanted & boxed.data.1 != 0))
             .filter(|boxed| {
                 let shape = boxed.data.2;
                 *inside.entry(shape).or_insert_with(|| {
@@ -598,15 +643,103 @@ impl SearchIndex {
             .filter(|&slot| !at_location(slot))
             .filter(|&slot| {
                 self.entry(slot).is_some_and(|entry| {
-                    entry
-                        .residency_area
-                        .as_deref()
-                        .is_none_or(|code| self.resident(code, at).unwrap_or(true))
+                    terms.is_none_or(|set| set.matches(entry))
+                        && entry
+                            .residency_area
+                            .as_deref()
+                            .is_none_or(|code| self.resident(code, at).unwrap_or(true))
                 }) && keep(slot)
             })
             .collect();
         found.extend(by_area.into_iter().map(|slot| (slot, Reach::ServiceArea)));
         found.extend(remote.into_iter().map(|slot| (slot, Reach::Remote)));
         found
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    /// A service at `at` in these categories, with a silent listing.
+    pub(crate) fn entry(id: &str, terms: &[&str], at: Coordinates) -> Entry {
+        Entry {
+            id: id.into(),
+            name: id.into(),
+            listing: Listing::default(),
+            locations: vec![(format!("{id}-loc"), at)],
+            terms: terms.iter().map(|t| t.to_string()).collect(),
+            term_keys: vec![],
+            text: String::new(),
+            capacity: None,
+            last_verified_at: None,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+            service_areas: vec![],
+            remote: false,
+            residency_area: None,
+        }
+    }
+
+    fn term(id: &str, parent: Option<&str>) -> Term {
+        Term {
+            id: id.into(),
+            code: id.into(),
+            parent_id: parent.map(Into::into),
+        }
+    }
+
+    /// Ids in reach of `at` under `codes` (all services for none), each once.
+    fn found(index: &SearchIndex, at: Coordinates, codes: &[&str]) -> Vec<String> {
+        let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        let set = (!codes.is_empty()).then(|| {
+            index
+                .expand_terms(&codes)
+                .unwrap_or_else(|unknown| panic!("unknown {unknown:?}"))
+        });
+        let mut ids: Vec<String> = index
+            .reach(at, 1000.0, set.as_ref(), |_| true)
+            .into_iter()
+            .filter_map(|(slot, _)| Some(index.entry(slot)?.id.clone()))
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Locations live in one tree per category: a search walks only its categories'
+    /// trees (a parent term's children too), a service in two categories is found
+    /// once, and a change of category or a removal leaves nothing behind.
+    #[test]
+    fn category_trees_follow_every_change() {
+        let at = Coordinates::new(53.45, -2.3).unwrap_or_else(|_| unreachable!());
+        let mut index = SearchIndex::default();
+        index.rebuild(vec![vec![
+            entry("a", &["walk"], at),
+            entry("b", &["debt"], at),
+            entry("c", &["walk", "debt"], at),
+            entry("d", &[], at),
+        ]]);
+        index.set_terms(vec![
+            term("social", None),
+            term("walk", Some("social")),
+            term("debt", None),
+            term("art", Some("social")),
+        ]);
+        assert_eq!(found(&index, at, &["walk"]), ["a", "c"]);
+        assert_eq!(found(&index, at, &["debt"]), ["b", "c"]);
+        assert_eq!(found(&index, at, &["social"]), ["a", "c"]);
+        assert_eq!(found(&index, at, &["walk", "debt"]), ["a", "b", "c"]);
+        assert_eq!(found(&index, at, &[]), ["a", "b", "c", "d"]);
+
+        // A category seen first on a write gets its own tree.
+        index.upsert(entry("a", &["art"], at));
+        index.upsert(entry("e", &["art", "walk"], at));
+        assert_eq!(found(&index, at, &["walk"]), ["c", "e"]);
+        assert_eq!(found(&index, at, &["art"]), ["a", "e"]);
+        assert_eq!(found(&index, at, &["social"]), ["a", "c", "e"]);
+        index.remove("c");
+        index.upsert(entry("d", &["debt"], at));
+        assert_eq!(found(&index, at, &["debt"]), ["b", "d"]);
+        assert_eq!(found(&index, at, &[]), ["a", "b", "d", "e"]);
+        assert_eq!(index.len(), 4);
     }
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use self::index::{Reach, SearchIndex, TermSet};
+use self::index::{Reach, SearchIndex};
 use super::Policy;
 use super::codes::CapacityStatus;
 use super::eligibility::{self, Criterion, Fit, Outcome, Person, Reason};
@@ -601,7 +601,7 @@ pub fn run(
     for (slot, reach) in index.reach_rough(
         request.near,
         request.radius_metres,
-        wanted_terms.as_ref().map(TermSet::mask),
+        wanted_terms.as_ref(),
         keep,
     ) {
         let verdict = index.verdict(slot, &probe).or_else(|| {
@@ -739,24 +739,9 @@ mod tests {
     }
 
     fn entry(id: String, at: Coordinates, minimum_age: Option<f64>) -> index::Entry {
-        index::Entry {
-            locations: vec![(format!("{id}-loc"), at)],
-            name: format!("Service {id}"),
-            id,
-            listing: eligibility::Listing {
-                minimum_age,
-                ..Default::default()
-            },
-            terms: vec![],
-            term_keys: vec![],
-            text: String::new(),
-            capacity: None,
-            last_verified_at: None,
-            updated_at: DateTime::<Utc>::MIN_UTC,
-            service_areas: vec![],
-            remote: false,
-            residency_area: None,
-        }
+        let mut entry = index::tests::entry(&id, &[], at);
+        entry.listing.minimum_age = minimum_age;
+        entry
     }
 
     /// Pages of every size, walked with cursors, against all in-range services

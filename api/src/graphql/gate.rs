@@ -1,0 +1,192 @@
+//! What every operation passes before async-graphql runs it, over HTTP and
+//! WebSocket alike: the size limits (`cost`), checked on a document parsed once per
+//! query text; in production mode, introspection only for analyst and admin keys
+//! (the SDL is published in the repository for everyone else); and each run named
+//! in the request's log span and timed into the metrics.
+//!
+//! This is a wrapper rather than async-graphql extensions because with any
+//! extension registered, every field of every answer goes through the extension
+//! chain (two boxed futures and two registry look-ups per field: ~7% of a search).
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+use async_graphql::{Data, ErrorExtensionValues, Executor, Request, Response, ServerError};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use lru::LruCache;
+
+use super::{AppSchema, Client, cost};
+use crate::config::Mode;
+use crate::domain::codes::Role;
+use crate::metrics::Metrics;
+
+/// Parsed documents kept, by query text: apps send the same few queries again and
+/// again, and parsing one is about a tenth of a search's cost.
+const CACHED_DOCUMENTS: usize = 256;
+
+type Passed = Arc<Mutex<LruCache<String, ExecutableDocument>>>;
+
+/// The schema behind its gate.
+#[derive(Clone)]
+pub struct Gate {
+    schema: AppSchema,
+    mode: Mode,
+    /// Documents that passed the limits, by query text.
+    passed: Passed,
+}
+
+impl Gate {
+    pub fn new(schema: AppSchema, mode: Mode) -> Self {
+        let size = NonZeroUsize::new(CACHED_DOCUMENTS).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            schema,
+            mode,
+            passed: Arc::new(Mutex::new(LruCache::new(size))),
+        }
+    }
+
+    pub fn schema(&self) -> &AppSchema {
+        &self.schema
+    }
+
+    fn passed(&self) -> MutexGuard<'_, LruCache<String, ExecutableDocument>> {
+        // The cache holds only whole documents: one a panic interrupted is still sound.
+        self.passed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The request made ready to run, or why it is refused (see `refusal`). The parsed
+    /// document goes with it: async-graphql's own recursion check expands fragments
+    /// without a bound (2^30 for thirty fragments that each spread the next twice),
+    /// so it must only ever see a document that passed the bounded walk in `cost`.
+    /// Parse errors are left to async-graphql, which reports them in its own words.
+    fn admit(&self, mut request: Request, may_introspect: bool) -> Result<Request, String> {
+        let cached = self.passed().get(&request.query).cloned();
+        if let Some(document) = cached {
+            request.set_parsed_query(document);
+        } else if let Ok(document) = request.parsed_query() {
+            cost::check(document)?;
+            let document = document.clone();
+            self.passed().put(request.query.clone(), document);
+        }
+        if self.mode != Mode::Development && !may_introspect {
+            request = request.disable_introspection();
+        }
+        Ok(request)
+    }
+}
+
+/// The answer to an operation over the limits.
+fn refusal(message: String) -> Response {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", cost::CODE);
+    error.extensions = Some(extensions);
+    Response::from_errors(vec![error])
+}
+
+/// Whether a client may ask about the schema in production mode.
+fn may_introspect(client: Option<&Client>) -> bool {
+    client
+        .and_then(|c| c.caller.as_ref())
+        .is_some_and(|caller| matches!(caller.role, Role::Analyst | Role::Admin))
+}
+
+/// The operation a request runs, by name: the one it names, or a document's only
+/// named operation.
+fn operation_name(request: &mut Request) -> Option<String> {
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    match &request.parsed_query().ok()?.operations {
+        DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+            operations.keys().next().map(|name| name.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn data_of<T: Send + Sync + 'static>(data: &Data) -> Option<&T> {
+    data.get(&std::any::TypeId::of::<T>())?.downcast_ref()
+}
+
+impl Executor for Gate {
+    async fn execute(&self, request: Request) -> Response {
+        let metrics = data_of::<Arc<Metrics>>(&request.data).cloned();
+        let admitted = {
+            let client = data_of::<Client>(&request.data);
+            let may_introspect = may_introspect(client);
+            self.admit(request, may_introspect)
+        };
+        let mut request = match admitted {
+            Ok(request) => request,
+            Err(message) => return refusal(message),
+        };
+        let started = Instant::now();
+        let name = operation_name(&mut request);
+        tracing::Span::current().record("operation", name.as_deref().unwrap_or("-"));
+        let response = self.schema.execute(request).await;
+        // Timed only when it ran: not when parsing or validation refused it.
+        let refused = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        if let Some(metrics) = metrics.filter(|_| !refused) {
+            metrics.operation(name.as_deref(), started.elapsed().as_secs_f64());
+        }
+        response
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let client = data_of::<Client>(&request.data)
+            .or_else(|| session_data.as_deref().and_then(data_of::<Client>));
+        let may_introspect = may_introspect(client);
+        match self.admit(request, may_introspect) {
+            Ok(request) => self
+                .schema
+                .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+                .boxed(),
+            Err(message) => futures::stream::once(async move { refusal(message) }).boxed(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::graphql::{SchemaOptions, build_schema};
+
+    async fn data(gate: &Gate, request: Request) -> serde_json::Value {
+        let response = gate.execute(request).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        serde_json::to_value(&response.data).unwrap_or_default()
+    }
+
+    /// A document comes from the cache only for its own query text, and only once
+    /// it has passed the limits: a refused one is refused every time.
+    #[tokio::test]
+    async fn cached_documents_answer_their_own_query_and_refusals_stay_refused() {
+        let gate = Gate::new(build_schema(SchemaOptions::default()), Mode::Development);
+        let flood: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
+        let flood = format!("{{ {flood} }}");
+        let both = "query A { a: __typename } query B { b: __typename }";
+        for _ in 0..3 {
+            let a = data(&gate, Request::new("{ a: __typename }")).await;
+            assert_eq!(a, json!({ "a": "Query" }));
+            let b = data(&gate, Request::new("{ b: __typename }")).await;
+            assert_eq!(b, json!({ "b": "Query" }));
+            let named = data(&gate, Request::new(both).operation_name("B")).await;
+            assert_eq!(named, json!({ "b": "Query" }));
+            let refused = gate.execute(Request::new(flood.as_str())).await;
+            assert!(refused.errors[0].message.contains("aliases"), "{refused:?}");
+        }
+        assert_eq!(gate.passed().len(), 3, "the refused document is not kept");
+    }
+}
