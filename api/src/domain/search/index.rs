@@ -55,6 +55,22 @@ impl Entry {
         self.remote && self.service_areas.is_empty()
     }
 
+    /// Where the entry belongs in memory: by its first category, then along a
+    /// Z-order curve through its first location (cells of about 600 m). Entries
+    /// held in this order put a search's candidates, which share a category and a
+    /// neighbourhood, in a few runs of neighbouring slots rather than all over a
+    /// gigabyte (a candidate's rules read at a random slot cost a cache miss each).
+    pub fn locality(&self) -> (Option<String>, u32) {
+        let cell = self.locations.first().map_or(u32::MAX, |(_, at)| {
+            let x = ((at.longitude + 180.0) / 360.0 * 65535.0) as u32;
+            let y = ((at.latitude + 90.0) / 180.0 * 65535.0) as u32;
+            (0..16).fold(0, |code, bit| {
+                code | ((x >> bit) & 1) << (2 * bit) | ((y >> bit) & 1) << (2 * bit + 1)
+            })
+        });
+        (self.terms.first().cloned(), cell)
+    }
+
     /// Places available now: expired or missing capacity counts 0.
     pub fn available_places(&self, now: DateTime<Utc>) -> i64 {
         match self.capacity {
@@ -703,6 +719,32 @@ pub(super) mod tests {
             .collect();
         ids.sort();
         ids
+    }
+
+    /// Held in locality order, a category's services in one neighbourhood sit
+    /// together, apart from other categories and other towns.
+    #[test]
+    fn locality_groups_a_category_then_a_neighbourhood() {
+        let at = |lat, lon| Coordinates::new(lat, lon).unwrap_or_else(|_| unreachable!());
+        let mut entries = vec![
+            entry("sale-walk", &["walk"], at(53.425, -2.32)),
+            entry("london-walk", &["walk"], at(51.5, -0.12)),
+            entry("sale-debt", &["debt"], at(53.425, -2.32)),
+            entry("leeds-walk", &["walk"], at(53.8, -1.55)),
+            entry("sale-walk-2", &["walk"], at(53.426, -2.321)),
+            entry("nowhere", &[], at(53.425, -2.32)),
+        ];
+        entries.sort_by_cached_key(Entry::locality);
+        let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+        let sale = ids.iter().position(|id| *id == "sale-walk");
+        let sale_2 = ids.iter().position(|id| *id == "sale-walk-2");
+        assert_eq!(
+            sale.zip(sale_2).map(|(a, b)| a.abs_diff(b)),
+            Some(1),
+            "{ids:?}"
+        );
+        assert_eq!(ids[0], "nowhere", "no category first");
+        assert_eq!(ids[1], "sale-debt", "{ids:?}");
     }
 
     /// Locations live in one tree per category: a search walks only its categories'

@@ -151,6 +151,14 @@ impl SearchHandle {
             entries.push(load::entries(db, load::Scope::Range(first, last), self.policy).await?);
             after = Some(last.clone());
         }
+        // Read in id order; held in `Entry::locality` order (the snapshot keeps it).
+        let mut entries: Vec<index::Entry> = entries.into_iter().flatten().collect();
+        let entries = tokio::task::spawn_blocking(move || {
+            entries.sort_by_cached_key(index::Entry::locality);
+            vec![entries]
+        })
+        .await
+        .map_err(|e| DbErr::Custom(format!("ordering the search index failed: {e}")))?;
         let areas = load::areas(db).await?;
         self.follow
             .lock()
