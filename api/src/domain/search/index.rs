@@ -358,18 +358,19 @@ impl SearchIndex {
     /// The entry's locations, each with the tree it goes in: one per category, or
     /// tree 0 for a service with none.
     fn points_of(entry: &Entry, slot: u32) -> impl Iterator<Item = (usize, Point)> + '_ {
-        let trees: Vec<usize> = match entry.term_keys.as_slice() {
-            [] => vec![0],
-            keys => keys.iter().map(|&key| Self::tree_of(key)).collect(),
-        };
-        trees.into_iter().flat_map(move |tree| {
-            entry.locations.iter().enumerate().map(move |(i, (_, c))| {
-                (
-                    tree,
-                    GeomWithData::new([c.longitude, c.latitude], (slot, i as u16)),
-                )
+        let uncategorised = entry.term_keys.is_empty().then_some(0);
+        let categories = entry.term_keys.iter().map(|&key| Self::tree_of(key));
+        uncategorised
+            .into_iter()
+            .chain(categories)
+            .flat_map(move |tree| {
+                entry.locations.iter().enumerate().map(move |(i, (_, c))| {
+                    (
+                        tree,
+                        GeomWithData::new([c.longitude, c.latitude], (slot, i as u16)),
+                    )
+                })
             })
-        })
     }
 
     /// The entry's service-area boxes, each with the id `shape_id` gives its shape.
@@ -726,7 +727,7 @@ pub(super) mod tests {
     #[test]
     fn locality_groups_a_category_then_a_neighbourhood() {
         let at = |lat, lon| Coordinates::new(lat, lon).unwrap_or_else(|_| unreachable!());
-        let mut entries = vec![
+        let mut entries = [
             entry("sale-walk", &["walk"], at(53.425, -2.32)),
             entry("london-walk", &["walk"], at(51.5, -0.12)),
             entry("sale-debt", &["debt"], at(53.425, -2.32)),

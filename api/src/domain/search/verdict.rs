@@ -34,11 +34,13 @@ pub struct Dictionary {
 fn intern(vocabulary: &mut HashMap<String, u32>, codes: &[String]) -> Option<u64> {
     let mut bits = 0;
     for code in codes {
-        let key = code.to_ascii_lowercase();
+        // Most codes are lower case already: no copy is made to look them up (a
+        // million listings are compacted at start-up).
+        let key = folded(code);
         let next = vocabulary.len() as u32;
-        let bit = match vocabulary.get(&key) {
+        let bit = match vocabulary.get(key.as_ref()) {
             Some(&bit) => bit,
-            None if vocabulary.len() < CODES => *vocabulary.entry(key).or_insert(next),
+            None if vocabulary.len() < CODES => *vocabulary.entry(key.into_owned()).or_insert(next),
             None => return None,
         };
         bits |= 1 << bit;
@@ -46,11 +48,20 @@ fn intern(vocabulary: &mut HashMap<String, u32>, codes: &[String]) -> Option<u64
     Some(bits)
 }
 
+/// A code as vocabularies hold it: ignoring ASCII case.
+fn folded(code: &str) -> std::borrow::Cow<'_, str> {
+    if code.bytes().any(|b| b.is_ascii_uppercase()) {
+        code.to_ascii_lowercase().into()
+    } else {
+        code.into()
+    }
+}
+
 /// The bits of codes already interned; a code no listing uses matches nothing.
 fn lookup(vocabulary: &HashMap<String, u32>, codes: &[String]) -> u64 {
     codes
         .iter()
-        .filter_map(|c| vocabulary.get(&c.to_ascii_lowercase()))
+        .filter_map(|c| vocabulary.get(folded(c).as_ref()))
         .fold(0, |bits, bit| bits | 1 << bit)
 }
 
