@@ -2,11 +2,13 @@
 //! WebSocket alike: the size limits (`cost`), checked on a document parsed once per
 //! query text; in production mode, introspection only for analyst and admin keys
 //! (the SDL is published in the repository for everyone else); and each run named
-//! in the request's log span and timed into the metrics.
+//! in the request's log span and timed into the metrics (over HTTP; over WebSocket,
+//! operations are not timed).
 //!
 //! This is a wrapper rather than async-graphql extensions because with any
 //! extension registered, every field of every answer goes through the extension
-//! chain (two boxed futures and two registry look-ups per field: ~7% of a search).
+//! chain (two boxed futures and two registry look-ups per field, ~600 fields in a
+//! page of search results).
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,10 +26,12 @@ use crate::domain::codes::Role;
 use crate::metrics::Metrics;
 
 /// Parsed documents kept, by query text: apps send the same few queries again and
-/// again, and parsing one is about a tenth of a search's cost.
+/// again, and parsing was 7% of a search's cost. Only queries up to `CACHED_BYTES`
+/// are kept, so the cache stays a few megabytes whatever clients send.
 const CACHED_DOCUMENTS: usize = 256;
+const CACHED_BYTES: usize = 8 * 1024;
 
-type Passed = Arc<Mutex<LruCache<String, ExecutableDocument>>>;
+type Passed = Arc<Mutex<LruCache<String, Arc<ExecutableDocument>>>>;
 
 /// The schema behind its gate.
 #[derive(Clone)]
@@ -48,11 +52,7 @@ impl Gate {
         }
     }
 
-    pub fn schema(&self) -> &AppSchema {
-        &self.schema
-    }
-
-    fn passed(&self) -> MutexGuard<'_, LruCache<String, ExecutableDocument>> {
+    fn passed(&self) -> MutexGuard<'_, LruCache<String, Arc<ExecutableDocument>>> {
         // The cache holds only whole documents: one a panic interrupted is still sound.
         self.passed.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -64,12 +64,15 @@ impl Gate {
     /// Parse errors are left to async-graphql, which reports them in its own words.
     fn admit(&self, mut request: Request, may_introspect: bool) -> Result<Request, String> {
         let cached = self.passed().get(&request.query).cloned();
+        let keep = request.query.len() <= CACHED_BYTES;
         if let Some(document) = cached {
-            request.set_parsed_query(document);
+            request.set_parsed_query(ExecutableDocument::clone(&document));
         } else if let Ok(document) = request.parsed_query() {
             cost::check(document)?;
-            let document = document.clone();
-            self.passed().put(request.query.clone(), document);
+            if keep {
+                let document = Arc::new(document.clone());
+                self.passed().put(request.query.clone(), document);
+            }
         }
         if self.mode != Mode::Development && !may_introspect {
             request = request.disable_introspection();
@@ -188,5 +191,11 @@ mod tests {
             assert!(refused.errors[0].message.contains("aliases"), "{refused:?}");
         }
         assert_eq!(gate.passed().len(), 3, "the refused document is not kept");
+        let padded = format!("# {}\n{{ c: __typename }}", "x".repeat(CACHED_BYTES));
+        assert_eq!(
+            data(&gate, Request::new(padded)).await,
+            json!({ "c": "Query" })
+        );
+        assert_eq!(gate.passed().len(), 3, "a long query is answered, not kept");
     }
 }

@@ -471,6 +471,8 @@ pub async fn subscribe(
     let data = crate::graphql::request_data(&state, client);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        // A message is an operation: no larger than an HTTP body may be.
+        .max_message_size(crate::server::MAX_BODY_BYTES)
         .on_upgrade(move |stream| {
             GraphQLWebSocket::new(stream, state.graphql.clone(), protocol)
                 .with_data(data)

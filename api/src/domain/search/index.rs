@@ -293,8 +293,9 @@ impl SearchIndex {
         self.areas = areas;
     }
 
-    /// Replace the whole index (start-up), building the trees in bulk. Entries come
-    /// in the chunks they were read in, so none is moved more than once. The trees
+    /// Replace the whole index (start-up), building the trees in bulk. Slots follow
+    /// the order of the chunks (see `Entry::locality`), and no entry is moved more
+    /// than once here. The trees
     /// are built on a second thread while the ids and compact rules are filled in.
     pub fn rebuild(&mut self, chunks: Vec<Vec<Entry>>) {
         let total = chunks.iter().map(Vec::len).sum();
@@ -555,9 +556,9 @@ impl SearchIndex {
     /// Every service that reaches `at` and passes `keep`: a location within
     /// `radius_metres` (nearest location wins), a service area containing the point,
     /// or remote delivery with no service area whose residency rule (if any) admits
-    /// it. `terms` limits it to those categories: only their trees are walked (a
-    /// service-area box is tested against the set's mask, which is exact for up to
-    /// 64 terms); `keep` (given the slot, so it reads the entry only if it must)
+    /// it. `terms` limits it to those categories, exactly: only their trees are
+    /// walked, and service areas and remote services are checked against them;
+    /// `keep` (given the slot, so it reads the entry only if it must)
     /// runs before any distance is computed. Distances are rough where the rough
     /// figure settles the radius (see `Metres`); `exact` finishes one.
     pub fn reach_rough(
@@ -633,7 +634,13 @@ impl SearchIndex {
         // Sorted by slot: a service reached at a location is not reached again.
         let at_location = |slot: u32| found.binary_search_by_key(&slot, |f| f.0).is_ok();
         let p = [at.longitude, at.latitude];
+        // The mask rules most other categories out; past 64 terms it can let some in.
         let mask = terms.map(TermSet::mask);
+        let in_category = |slot: u32| {
+            terms.is_none_or(|set| {
+                set.mask_is_exact() || self.entry(slot).is_some_and(|e| set.matches(e))
+            })
+        };
         let mut inside: HashMap<u32, bool> = HashMap::new();
         let mut by_area: Vec<u32> = self
             .area_services
@@ -651,7 +658,7 @@ impl SearchIndex {
             .collect();
         by_area.sort_unstable();
         by_area.dedup();
-        by_area.retain(|&slot| !at_location(slot) && keep(slot));
+        by_area.retain(|&slot| !at_location(slot) && in_category(slot) && keep(slot));
         let remote: Vec<u32> = self
             .remote
             .iter()
@@ -746,6 +753,32 @@ pub(super) mod tests {
         );
         assert_eq!(ids[0], "nowhere", "no category first");
         assert_eq!(ids[1], "sale-debt", "{ids:?}");
+    }
+
+    /// Past 64 terms two categories can share a mask bit: a service area of the
+    /// other category is still left out, as are its locations.
+    #[test]
+    fn categories_stay_exact_past_64_terms() {
+        let at = Coordinates::new(53.45, -2.3).unwrap_or_else(|_| unreachable!());
+        let square = geo::MultiPolygon::new(vec![geo::Polygon::new(
+            geo::LineString::from(vec![(-2.4, 53.4), (-2.2, 53.4), (-2.2, 53.5), (-2.4, 53.5)]),
+            vec![],
+        )]);
+        let names: Vec<String> = (0..70).map(|i| format!("t{i}")).collect();
+        let mut entries: Vec<Entry> = names
+            .iter()
+            .map(|name| entry(&format!("at-{name}"), &[name.as_str()], at))
+            .collect();
+        let mut area = entry("area-t65", &["t65"], at);
+        area.locations.clear();
+        area.service_areas = vec![square];
+        entries.push(area);
+        let mut index = SearchIndex::default();
+        index.rebuild(vec![entries]);
+        index.set_terms(names.iter().map(|n| term(n, None)).collect());
+        // t1 and t65 share bit 1 of the mask.
+        assert_eq!(found(&index, at, &["t1"]), ["at-t1"]);
+        assert_eq!(found(&index, at, &["t65"]), ["area-t65", "at-t65"]);
     }
 
     /// Locations live in one tree per category: a search walks only its categories'

@@ -152,7 +152,9 @@ impl SearchHandle {
             after = Some(last.clone());
         }
         // Read in id order; held in `Entry::locality` order (the snapshot keeps it).
-        let mut entries: Vec<index::Entry> = entries.into_iter().flatten().collect();
+        let mut all = Vec::with_capacity(entries.iter().map(Vec::len).sum());
+        all.extend(entries.into_iter().flatten());
+        let mut entries = all;
         let entries = tokio::task::spawn_blocking(move || {
             entries.sort_by_cached_key(index::Entry::locality);
             vec![entries]
@@ -579,21 +581,16 @@ pub fn run(
     });
     let today = now.date_naive();
 
-    // Most searches filter on nothing the term mask and the compact rules do not
-    // hold, and then no candidate's entry is read until the page is chosen.
-    let reads_entries = wanted_terms.as_ref().is_some_and(|t| !t.mask_is_exact())
-        || text.is_some()
-        || request.capacity.is_some()
-        || verified_after.is_some();
+    // Categories are settled by `reach_rough`; most searches filter on nothing else
+    // the compact rules do not hold, and then no candidate's entry is read until the
+    // page is chosen.
+    let reads_entries = text.is_some() || request.capacity.is_some() || verified_after.is_some();
     let keep = |slot: u32| {
         if !reads_entries {
             return true;
         }
         index.entry(slot).is_some_and(|entry| {
-            wanted_terms
-                .as_ref()
-                .is_none_or(|terms| terms.matches(entry))
-                && text.as_deref().is_none_or(|text| entry.text.contains(text))
+            text.as_deref().is_none_or(|text| entry.text.contains(text))
                 && request
                     .capacity
                     .as_ref()
