@@ -61,14 +61,7 @@ async fn database_with_old_services() -> (String, Option<tempfile::TempDir>) {
             .failed
             .is_empty()
     );
-    entity::service::Entity::update_many()
-        .col_expr(
-            entity::service::Column::UpdatedAt,
-            Expr::value(Utc::now() - TimeDelta::hours(1)),
-        )
-        .exec(&seed.db)
-        .await
-        .expect("backdate");
+    stamp_every_service(&seed.db, TimeDelta::hours(1)).await;
     (url, dir)
 }
 
@@ -303,14 +296,7 @@ async fn a_snapshot_newer_than_its_database_is_not_used() {
         first.state.search.save(&first.db).await.expect("save");
     }
     // As if restored from a backup taken before the services' last changes.
-    entity::service::Entity::update_many()
-        .col_expr(
-            entity::service::Column::UpdatedAt,
-            Expr::value(Utc::now() - TimeDelta::hours(2)),
-        )
-        .exec(&first.db)
-        .await
-        .expect("put back");
+    stamp_every_service(&first.db, TimeDelta::hours(2)).await;
     drop(first);
     let again = TestApp::spawn_on(&url, Some(&path)).await;
     assert_eq!(again.state.search.opened(), Opened::Database);
@@ -318,4 +304,16 @@ async fn a_snapshot_newer_than_its_database_is_not_used() {
         found(&again).await,
         named(&[("a", "Alpha walk"), ("b", "Beta walk"), ("c", "Gamma walk")])
     );
+}
+
+/// Set every service's `updated_at` to this long ago.
+async fn stamp_every_service(db: &sea_orm::DatabaseConnection, ago: TimeDelta) {
+    entity::service::Entity::update_many()
+        .col_expr(
+            entity::service::Column::UpdatedAt,
+            Expr::value(Utc::now() - ago),
+        )
+        .exec(db)
+        .await
+        .expect("stamp every service");
 }

@@ -177,7 +177,8 @@ pub struct SearchIndex {
     free: Vec<u32>,
     /// Locations, in one tree per category (`tree_of`): a category search walks only
     /// its categories' trees, so its cost follows the services of those categories in
-    /// range rather than every service there (measured: ~10x fewer points at 1M).
+    /// range rather than every service there (with the bench's ten categories, a
+    /// tenth of the points).
     /// A service with two categories is in both trees.
     points: Vec<RTree<Point, Wide>>,
     area_services: RTree<AreaBox>,

@@ -152,12 +152,11 @@ impl SearchHandle {
             after = Some(last.clone());
         }
         // Read in id order; held in `Entry::locality` order (the snapshot keeps it).
-        let mut all = Vec::with_capacity(entries.iter().map(Vec::len).sum());
-        all.extend(entries.into_iter().flatten());
-        let mut entries = all;
         let entries = tokio::task::spawn_blocking(move || {
-            entries.sort_by_cached_key(index::Entry::locality);
-            vec![entries]
+            let mut all = Vec::with_capacity(entries.iter().map(Vec::len).sum());
+            all.extend(entries.into_iter().flatten());
+            all.sort_by_cached_key(index::Entry::locality);
+            vec![all]
         })
         .await
         .map_err(|e| DbErr::Custom(format!("ordering the search index failed: {e}")))?;
