@@ -3,7 +3,9 @@
 # SQLite and PostgreSQL. Baseline in the same run: each database's own bulk loader
 # (sqlite3 .import, psql \copy) taking the same postcode CSV into a bare table, and an
 # unchanged re-import of the same services (parsing and checking only).
-# Usage: bench/import.sh            (N services, P postcodes; env N=, P=, PG_URL=)
+# BASELINE=<git ref> also builds that commit and imports the same services with it,
+# so a change's import speed is compared with before in one run.
+# Usage: bench/import.sh            (N services, P postcodes; env N=, P=, PG_URL=, BASELINE=)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/signpost-target}"
@@ -11,10 +13,18 @@ N="${N:-10000}"
 P="${P:-200000}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
+work="$(mktemp -d)"
+trap 'git worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"' EXIT
+baseline_bin=""
+if [ -n "${BASELINE:-}" ]; then
+  # Built first and copied out: both builds share the target dir (and its dependencies).
+  git worktree add --quiet --detach "$work/baseline-src" "$BASELINE"
+  (cd "$work/baseline-src" && cargo build --release --quiet -p signpost-api)
+  cp "$CARGO_TARGET_DIR/release/signpost" "$work/signpost-baseline"
+  baseline_bin="$work/signpost-baseline"
+fi
 cargo build --release --quiet -p signpost-api
 bin="$CARGO_TARGET_DIR/release/signpost"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 python3 bench/gen_hsds.py "$N" >"$work/services.json"
 python3 bench/gen_onspd.py "$P" >"$work/onspd.csv"
 
@@ -39,11 +49,31 @@ run() { # run <label> <database url> <baseline command...>
   s2=$(seconds "$bin" import hsds "$work/services.json" --authority bench)
   p1=$(seconds "$bin" import postcodes "$work/onspd.csv")
   b=$(seconds "$@")
-  echo "| $label | $N services in ${s1}s: $(rate "$N" "$s1")/s | no-op re-import ${s2}s (first import $(ratio "$s1" "$s2")× its time) | $P rows in ${p1}s: $(rate "$P" "$p1")/s | raw bulk load ${b}s (ours $(ratio "$p1" "$b")× its time) |"
+  local before=""
+  if [ -n "$baseline_bin" ]; then
+    # The baseline's own import, into a fresh database of the same kind.
+    local base_url="$url"
+    case "$url" in
+      sqlite://*) base_url="sqlite://$work/baseline.db" ;;
+      *) psql "$PG_URL" -qc "CREATE DATABASE ${db}_base" && base_url="${url/$db/${db}_base}" ;;
+    esac
+    SIGNPOST_DATABASE_URL="$base_url" "$baseline_bin" migrate >/dev/null 2>&1
+    local s0
+    s0=$(SIGNPOST_DATABASE_URL="$base_url" seconds "$baseline_bin" import hsds "$work/services.json" --authority bench)
+    before=" | $BASELINE: ${s0}s, $(rate "$N" "$s0")/s (this build $(ratio "$s0" "$s1")× its speed)"
+    case "$url" in sqlite://*) ;; *) psql "$PG_URL" -qc "DROP DATABASE ${db}_base" ;; esac
+  fi
+  echo "| $label | $N services in ${s1}s: $(rate "$N" "$s1")/s | no-op re-import ${s2}s (first import $(ratio "$s1" "$s2")× its time) | $P rows in ${p1}s: $(rate "$P" "$p1")/s | raw bulk load ${b}s (ours $(ratio "$p1" "$b")× its time)$before |"
 }
 
-echo "| database | import hsds | baseline: re-import | import postcodes | baseline: database's own loader |"
-echo "|---|---|---|---|---|"
+if [ -n "$baseline_bin" ]; then
+  echo "| database | import hsds | baseline: re-import | import postcodes | baseline: database's own loader | baseline: import hsds at $BASELINE |"
+  echo "|---|---|---|---|---|---|"
+else
+  echo "| database | import hsds | baseline: re-import | import postcodes | baseline: database's own loader |"
+  echo "|---|---|---|---|---|"
+fi
+db=""
 run SQLite "sqlite://$work/bench.db" sqlite3 "$work/raw.db" ".mode csv" ".import $work/onspd.csv raw"
 
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

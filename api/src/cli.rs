@@ -13,8 +13,8 @@ use crate::domain::codes::Role;
 use crate::domain::search::Opened;
 use crate::error::AppError;
 use crate::graphql::{self, SchemaOptions};
-use crate::state::AppState;
-use crate::{db, demo, import, server};
+use crate::http::state::AppState;
+use crate::{db, demo, http, import};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -260,7 +260,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             database,
         }) => {
             let conn = open(&database).await?;
-            let owner = import::ensure_authority(&conn, &authority, &authority).await?;
+            let owner = auth::ensure_authority(&conn, &authority, &authority).await?;
             let started = std::time::Instant::now();
             let report = import::hsds::import_file(&conn, &file, &owner).await?;
             println!("{report} in {:.1}s", started.elapsed().as_secs_f64());
@@ -354,7 +354,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.listen)))?;
     println!("Signpost listening on http://{}/graphql", args.listen);
     let shutdown = stop_signal();
-    server::serve(listener, state.clone(), shutdown)
+    http::serve(listener, state.clone(), shutdown)
         .await
         .map_err(|e| Failure(format!("server stopped: {e}")))?;
     // A restart then catches up from here instead of reading every listing.

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 use clap::Args;
 
+use crate::graphql::Mode;
+
 /// Where the data lives.
 #[derive(Args, Clone, Debug)]
 pub struct DatabaseArgs {
@@ -72,16 +74,6 @@ impl ServeArgs {
     }
 }
 
-/// Production hides the schema from anonymous callers; development shows it to all.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Mode {
-    /// Introspection only for analyst and admin keys; no "did you mean" hints.
-    Production,
-    /// Introspection and suggestions for everyone (GraphiQL works anonymously).
-    #[default]
-    Development,
-}
-
 const RATE_BURST: u32 = 100;
 const EXECUTION_TIMEOUT_MS: u64 = 5000;
 const REQUEST_TIMEOUT_MS: u64 = 10_000;
@@ -136,6 +128,16 @@ fn parse_origin(text: &str) -> Result<axum::http::HeaderValue, String> {
     }
     axum::http::HeaderValue::from_str(text.trim_end_matches('/'))
         .map_err(|e| format!("not an origin ({e}): {text}"))
+}
+
+impl From<&PolicyArgs> for crate::domain::Policy {
+    fn from(args: &PolicyArgs) -> Self {
+        Self {
+            due_after_days: args.due_after_days,
+            stale_after_days: args.stale_after_days.max(args.due_after_days),
+            capacity_expiry_days: args.capacity_expiry_days,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 use signpost::graphql::SchemaOptions;
-use signpost::state::AppState;
+use signpost::http::AppState;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::{
@@ -25,7 +25,7 @@ async fn serve(db: DatabaseConnection) -> String {
         .expect("state");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(signpost::server::serve(
+    tokio::spawn(signpost::http::serve(
         listener,
         state,
         std::future::pending(),

@@ -266,6 +266,34 @@ async fn gap_figures_match_an_independent_computation_on_real_boundaries() {
     assert_eq!(bad.status(), 400);
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["error"]["parameter"], "maxDistanceMetres");
+    assert_eq!(body["error"]["code"], "BAD_USER_INPUT");
+
+    // The same rules as GraphQL's GapInput, named as query parameters.
+    for (query, parameter) in [
+        ("areaType=lsoa&ageFrom=70&ageTo=60", "ageFrom"),
+        ("areaType=lsoa&ageTo=131", "ageTo"),
+        ("areaType=lsoa&ageFrom=sixty", "ageFrom"),
+        ("ageFrom=60", "areaType"),
+        ("areaType=lsoa&taxonomyTerms=no-such-term", "taxonomyTerms"),
+    ] {
+        let refused = app
+            .client
+            .get(app.url(&format!("/gaps.geojson?{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400, "{query}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "BAD_USER_INPUT", "{query}: {body}");
+        assert_eq!(body["error"]["parameter"], parameter, "{query}: {body}");
+    }
+    let graphql = app
+        .gql(
+            "query { serviceGaps(input: { areaType: \"lsoa\", ageFrom: 70, ageTo: 60 }) { covered } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(graphql["errors"][0]["extensions"]["field"], "input.ageFrom");
 }
 
 /// Persons: (all ages, 65 and over) by LSOA code, read independently.

@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use signpost::config::{HttpArgs, Mode};
+use signpost::config::HttpArgs;
+use signpost::graphql::Mode;
 use signpost::graphql::SchemaOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

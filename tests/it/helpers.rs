@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 use signpost::config::HttpArgs;
 use signpost::graphql::SchemaOptions;
-use signpost::state::AppState;
+use signpost::http::AppState;
 use tokio::net::TcpListener;
 
 pub struct TestApp {
@@ -130,7 +130,7 @@ impl TestApp {
         let served = state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
-            signpost::server::serve(listener, served, async {
+            signpost::http::serve(listener, served, async {
                 rx.await.ok();
             })
             .await
@@ -225,7 +225,7 @@ impl TestApp {
         records: Vec<Value>,
         authority: &str,
     ) -> signpost::import::hsds::ImportReport {
-        let owner = signpost::import::ensure_authority(&self.db, authority, authority)
+        let owner = signpost::domain::auth::ensure_authority(&self.db, authority, authority)
             .await
             .expect("authority");
         let report = signpost::import::hsds::import(&self.db, records, &owner)

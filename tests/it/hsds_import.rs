@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, hsds_service, run_cli, shared_data};
+use crate::helpers::{TestApp, error_code, error_field, hsds_service, run_cli, shared_data};
 
 const TABLES: &[&str] = &[
     "organization",
@@ -260,7 +260,7 @@ async fn the_cli_reports_failures_and_exits_non_zero() {
 #[tokio::test]
 async fn a_large_array_file_streams_in_chunks_and_a_truncated_one_writes_nothing() {
     let app = TestApp::spawn().await;
-    let owner = signpost::import::ensure_authority(&app.db, "trafford", "trafford")
+    let owner = signpost::domain::auth::ensure_authority(&app.db, "trafford", "trafford")
         .await
         .unwrap();
     let records: Vec<Value> = (0..450)
@@ -289,4 +289,262 @@ async fn a_large_array_file_streams_in_chunks_and_a_truncated_one_writes_nothing
     assert_eq!(report.failed.len(), 1);
     assert_eq!(report.failed[0].0, "#450", "{:?}", report.failed);
     assert_eq!(app.count("service").await, 449);
+}
+
+/// One bad value, as an HSDS record carries it and as `createService` would.
+struct Rule {
+    /// Where the value goes in the HSDS record, and the path the import names.
+    hsds_path: &'static str,
+    value: Value,
+    /// The same value for the API (None where the API has no such field).
+    api: Option<(&'static str, Value)>,
+}
+
+/// Set `value` at a path like `service_at_locations[0].location.url`, creating
+/// objects and one-element lists on the way.
+fn set_path(record: &mut Value, path: &str, value: Value) {
+    let mut node = record;
+    for step in path.split('.') {
+        let (key, index) = match step.split_once('[') {
+            Some((key, rest)) => (
+                key,
+                Some(rest.trim_end_matches(']').parse::<usize>().unwrap()),
+            ),
+            None => (step, None),
+        };
+        node = node.as_object_mut().unwrap().entry(key).or_insert_with(|| {
+            if index.is_some() {
+                json!([{}])
+            } else {
+                json!({})
+            }
+        });
+        if let Some(i) = index {
+            if node.as_array().unwrap().len() <= i {
+                node.as_array_mut().unwrap().resize(i + 1, json!({}));
+            }
+            node = &mut node[i];
+        }
+    }
+    *node = value;
+}
+
+fn rules() -> Vec<Rule> {
+    let rule = |hsds_path, value: Value, api: Option<(&'static str, Value)>| Rule {
+        hsds_path,
+        value,
+        api,
+    };
+    vec![
+        rule(
+            "url",
+            json!("javascript:alert(1)"),
+            Some(("url", json!("javascript:alert(1)"))),
+        ),
+        rule(
+            "url",
+            json!("data:text/html,<script>alert(1)</script>"),
+            Some(("url", json!("data:text/html,<script>alert(1)</script>"))),
+        ),
+        rule(
+            "service_at_locations[0].location.url",
+            json!("javascript:alert(1)"),
+            None,
+        ),
+        rule("organization.website", json!("JAVASCRIPT:alert(1)"), None),
+        rule(
+            "service_at_locations[0].location.accessibility[0].url",
+            json!("data:,x"),
+            None,
+        ),
+        rule(
+            "service_at_locations[0].location.latitude",
+            json!(100),
+            Some(("locations[0].latitude", json!(100))),
+        ),
+        rule(
+            "service_at_locations[0].location.longitude",
+            json!(-181),
+            Some(("locations[0].longitude", json!(-181))),
+        ),
+        rule("minimum_age", json!(131), Some(("minimumAge", json!(131)))),
+        rule("maximum_age", json!(-1), Some(("maximumAge", json!(-1)))),
+        rule(
+            "email",
+            json!("not an email"),
+            Some(("email", json!("not an email"))),
+        ),
+        rule("organization.email", json!("jo@@example.org"), None),
+        rule(
+            "phones[0].number",
+            json!("call us"),
+            Some(("phone", json!("call us"))),
+        ),
+        rule(
+            "name",
+            json!("Red\u{1b}[31m group"),
+            Some(("name", json!("Red\u{1b}[31m group"))),
+        ),
+        rule(
+            "description",
+            json!("bell\u{7}"),
+            Some(("description", json!("bell\u{7}"))),
+        ),
+        rule(
+            "name",
+            json!("n".repeat(201)),
+            Some(("name", json!("n".repeat(201)))),
+        ),
+        rule("organization.name", json!("o".repeat(201)), None),
+        rule(
+            "attributes[0].taxonomy_term_id",
+            json!("no-such-term"),
+            Some(("taxonomyTerms", json!(["no-such-term"]))),
+        ),
+        rule(
+            "service_at_locations[0].location.addresses[0].postal_code",
+            json!("hello"),
+            Some(("locations[0].postcode", json!("hello"))),
+        ),
+        rule(
+            "languages[0].code",
+            json!("english"),
+            Some(("languages[0]", json!("english"))),
+        ),
+        rule(
+            "schedules[0].closes_at",
+            json!("09:00"),
+            Some(("schedules[0].closesAt", json!("09:00"))),
+        ),
+        rule(
+            "schedules[0].opens_at",
+            json!("25:00"),
+            Some(("schedules[0].opensAt", json!("25:00"))),
+        ),
+    ]
+}
+
+/// A record carrying one bad value (schedules get a day and an opening time, so the
+/// value under test is the only thing wrong with them).
+fn hsds_with(index: usize, rule: &Rule) -> (String, Value) {
+    let id = format!("bad-{index}");
+    let mut record = hsds_service(&id, &format!("Group {index}"), 53.42, -2.32);
+    if rule.hsds_path.starts_with("attributes") {
+        record["attributes"] = json!([{}]);
+    }
+    if rule.hsds_path.starts_with("schedules") {
+        record["schedules"] =
+            json!([{ "id": format!("sch-{index}"), "byday": "MO", "opens_at": "10:00" }]);
+    }
+    if rule.hsds_path.starts_with("languages") {
+        record["languages"] = json!([{ "id": format!("lang-{index}") }]);
+    }
+    if rule.hsds_path.contains("accessibility") {
+        record["service_at_locations"][0]["location"]["accessibility"] =
+            json!([{ "id": format!("acc-{index}") }]);
+    }
+    set_path(&mut record, rule.hsds_path, rule.value.clone());
+    (id, record)
+}
+
+#[tokio::test]
+async fn an_import_refuses_every_value_the_api_refuses_naming_its_hsds_path() {
+    let app = TestApp::spawn().await;
+    let rules = rules();
+    let mut records = vec![hsds_service("good-1", "Good Group", 53.42, -2.32)];
+    let mut expected = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let (id, record) = hsds_with(i, rule);
+        expected.push((id, rule.hsds_path.to_string()));
+        records.push(record);
+    }
+    records.push(hsds_service("good-2", "Another Good Group", 53.43, -2.31));
+    let report = app.import_hsds(records, "trafford").await;
+    // Unknown terms are found when the chunk is written, after the other checks.
+    let mut failed: Vec<(String, String)> = report
+        .failed
+        .iter()
+        .map(|(id, e)| (id.clone(), e.path.clone()))
+        .collect();
+    failed.sort();
+    expected.sort();
+    assert_eq!(failed, expected, "{report}");
+    assert_eq!(report.written, 2, "the good records land: {report}");
+    // Nothing of a refused record: each has its own organization and location.
+    assert_eq!(app.count("service").await, 2);
+    assert_eq!(app.count("organization").await, 2);
+    assert_eq!(app.count("location").await, 2);
+    assert_eq!(app.count("address").await, 2);
+    assert_eq!(app.count("audit_event").await, 2);
+
+    // The API refuses the same values, naming its own field.
+    let key = app.key("trafford", "editor").await;
+    let org = app
+        .data_as(
+            Some(&key),
+            "mutation { createOrganization(input: { name: \"Trust\" }) { organization { id } } }",
+            json!({}),
+        )
+        .await["createOrganization"]["organization"]["id"]
+        .clone();
+    for rule in &rules {
+        let Some((field, value)) = &rule.api else {
+            continue;
+        };
+        let mut input = json!({
+            "organizationId": org, "name": "Walk",
+            "locations": [{ "latitude": 53.42, "longitude": -2.32 }],
+            "schedules": [{ "days": ["MONDAY"], "opensAt": "10:00" }],
+            "languages": ["en"]
+        });
+        set_path(&mut input, field, value.clone());
+        let body = app
+            .gql_as(
+                Some(&key),
+                "mutation($input: CreateServiceInput!) { createService(input: $input) { service { id } } }",
+                json!({ "input": input }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{field}: {body}");
+        assert_eq!(error_field(&body), format!("input.{field}"), "{body}");
+    }
+    assert_eq!(
+        app.count("service").await,
+        2,
+        "the API wrote none of them either"
+    );
+}
+
+#[tokio::test]
+async fn an_import_creates_its_authority_with_the_api_checks_on_its_slug() {
+    let app = TestApp::spawn().await;
+    let refused = signpost::domain::auth::ensure_authority(&app.db, "Not A Slug!", "x").await;
+    assert!(
+        refused.is_err(),
+        "a bad slug is refused, as by `authority create`"
+    );
+    assert_eq!(app.count("authority").await, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("services.json");
+    std::fs::write(
+        &file,
+        json!([hsds_service("a", "A", 53.4, -2.3)]).to_string(),
+    )
+    .unwrap();
+    let out = run_cli(
+        &[
+            "import",
+            "hsds",
+            file.to_str().unwrap(),
+            "--authority",
+            "Bad Slug",
+        ],
+        &[("SIGNPOST_DATABASE_URL", &app.database_url)],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("slug"),
+        "{out:?}"
+    );
+    assert_eq!(app.count("service").await, 0);
 }

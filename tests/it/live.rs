@@ -209,7 +209,7 @@ async fn a_change_through_one_replica_reaches_subscribers_and_search_on_another(
 #[tokio::test]
 async fn production_hides_the_schema_over_websocket_too() {
     let app = TestApp::spawn_with(signpost::graphql::SchemaOptions {
-        mode: signpost::config::Mode::Production,
+        mode: signpost::graphql::Mode::Production,
         ..Default::default()
     })
     .await;

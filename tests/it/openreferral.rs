@@ -173,7 +173,7 @@ async fn export_import_export_gives_the_same_services_as_json_and_as_csv() {
 
     for source in [json_path, csv_path.join("datapackage.json"), csv_path] {
         let fresh = TestApp::spawn().await;
-        let owner = signpost::import::ensure_authority(&fresh.db, "demo", "demo")
+        let owner = signpost::domain::auth::ensure_authority(&fresh.db, "demo", "demo")
             .await
             .unwrap();
         let report = signpost::import::hsds::import_file(&fresh.db, &source, &owner)
@@ -488,6 +488,7 @@ async fn oruk_bodies_validate_unknown_ids_are_404_and_bad_parameters_400_by_name
         let (status, body) = oruk(&app, path).await;
         assert_eq!(status, 404, "{path}");
         assert!(body["error"]["message"].is_string());
+        assert_eq!(body["error"]["code"], "NOT_FOUND", "{body}");
     }
     for (query, parameter) in [
         ("per_page=0", "per_page"),
@@ -507,6 +508,7 @@ async fn oruk_bodies_validate_unknown_ids_are_404_and_bad_parameters_400_by_name
         let (status, body) = oruk(&app, &format!("/services?{query}")).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["error"]["parameter"], parameter, "{query}: {body}");
+        assert_eq!(body["error"]["code"], "BAD_USER_INPUT", "{query}: {body}");
     }
     let (status, _) = oruk(&app, "/service_at_locations?day=someday").await;
     assert_eq!(status, 400);

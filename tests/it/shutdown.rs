@@ -14,7 +14,7 @@ async fn shutdown_finishes_within_the_drain_limit_despite_half_open_connections(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(signpost::server::serve_draining(
+    let server = tokio::spawn(signpost::http::serve_draining(
         listener,
         app.state.clone(),
         async {

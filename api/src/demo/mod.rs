@@ -441,7 +441,7 @@ pub fn services(today: chrono::DateTime<Utc>) -> Vec<Value> {
 /// Load the demo once: a database that already holds demo listings is left alone.
 pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
     let neighbourhoods = areas::load(db).await?;
-    let owner = import::ensure_authority(db, AUTHORITY, "Signpost demo").await?;
+    let owner = crate::domain::auth::ensure_authority(db, AUTHORITY, "Signpost demo").await?;
     let existing = service::Entity::find()
         .filter(service::Column::AuthorityId.eq(owner.id))
         .count(db)

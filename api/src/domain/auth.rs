@@ -126,6 +126,19 @@ pub async fn create_authority(
     Ok(row.insert(db).await?)
 }
 
+/// The authority `slug`, created (with every check of `create_authority`) when it
+/// is new: how imports, feeds and the demo name their owner.
+pub async fn ensure_authority(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    name: &str,
+) -> AppResult<authority::Model> {
+    match find_authority(db, slug).await? {
+        Some(found) => Ok(found),
+        None => create_authority(db, slug, name).await,
+    }
+}
+
 pub async fn find_authority(
     db: &impl ConnectionTrait,
     slug: &str,

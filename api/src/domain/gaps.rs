@@ -21,6 +21,7 @@ use sea_orm::{
 
 use super::eligibility::{self, Fit, Person};
 use super::search::SearchHandle;
+use super::validate::Fields;
 use crate::error::{AppError, AppResult};
 use crate::spatial::Coordinates;
 
@@ -39,6 +40,69 @@ pub struct GapRequest {
     /// services must admit someone in the band.
     pub age_from: Option<u32>,
     pub age_to: Option<u32>,
+}
+
+/// A gap question as an adapter received it, before its checks.
+#[derive(Clone, Debug, Default)]
+pub struct GapQuestion {
+    pub area_type: String,
+    pub taxonomy_terms: Vec<String>,
+    pub person: Person,
+    pub max_distance_metres: Option<i64>,
+    pub within: Option<String>,
+    pub age_from: Option<i64>,
+    pub age_to: Option<i64>,
+}
+
+/// Metres from an area's centroid within which a service covers it, by default.
+pub const DEFAULT_MAX_DISTANCE_METRES: i64 = 2000;
+
+impl GapRequest {
+    /// Check a question once, for every adapter; `fields` names inputs as the
+    /// caller's protocol does.
+    pub fn check(question: GapQuestion, fields: Fields) -> AppResult<Self> {
+        let metres = question
+            .max_distance_metres
+            .unwrap_or(DEFAULT_MAX_DISTANCE_METRES);
+        if !(1..=100_000).contains(&metres) {
+            return Err(AppError::bad_input(
+                fields.name("maxDistanceMetres"),
+                "must lie in 1..100000",
+            ));
+        }
+        let age = |value: Option<i64>, field: &str| match value {
+            Some(a) if !(0..=130).contains(&a) => Err(AppError::bad_input(
+                fields.name(field),
+                "must lie in 0..130",
+            )),
+            other => Ok(other.map(|a| a as u32)),
+        };
+        let age_from = age(question.age_from, "ageFrom")?;
+        let age_to = age(question.age_to, "ageTo")?;
+        if let (Some(from), Some(to)) = (age_from, age_to)
+            && from > to
+        {
+            return Err(AppError::bad_input(
+                fields.name("ageFrom"),
+                "must not be above ageTo",
+            ));
+        }
+        if question.area_type.trim().is_empty() {
+            return Err(AppError::bad_input(
+                fields.name("areaType"),
+                "required (lsoa, ward, …)",
+            ));
+        }
+        Ok(Self {
+            area_type: question.area_type.trim().to_string(),
+            taxonomy_terms: question.taxonomy_terms,
+            person: question.person,
+            max_distance_metres: metres as f64,
+            within: question.within,
+            age_from,
+            age_to,
+        })
+    }
 }
 
 #[derive(Clone, Debug)]

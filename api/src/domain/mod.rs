@@ -37,13 +37,3 @@ impl Default for Policy {
         }
     }
 }
-
-impl From<&crate::config::PolicyArgs> for Policy {
-    fn from(args: &crate::config::PolicyArgs) -> Self {
-        Self {
-            due_after_days: args.due_after_days,
-            stale_after_days: args.stale_after_days.max(args.due_after_days),
-            capacity_expiry_days: args.capacity_expiry_days,
-        }
-    }
-}

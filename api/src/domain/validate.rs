@@ -6,6 +6,20 @@ use crate::domain::postcode::Postcode;
 use crate::error::{AppError, AppResult};
 use crate::spatial::{CoordinateError, Coordinates};
 
+/// How an adapter names a request's fields: GraphQL under its argument
+/// (`input.ageFrom`), a REST route by its bare query parameter (`ageFrom`).
+#[derive(Clone, Copy, Debug)]
+pub struct Fields(pub &'static str);
+
+impl Fields {
+    pub const GRAPHQL_INPUT: Fields = Fields("input.");
+    pub const QUERY: Fields = Fields("");
+
+    pub fn name(&self, field: &str) -> String {
+        format!("{}{field}", self.0)
+    }
+}
+
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 /// The longest address SMTP allows (RFC 5321 path limit less the angle brackets).
@@ -206,6 +220,59 @@ pub fn age_range(
         ));
     }
     Ok((min, max))
+}
+
+/// A time of day, "HH:MM" or "HH:MM:SS": the one parser every adapter and import uses.
+pub fn time_of_day(field: &str, text: &str) -> AppResult<chrono::NaiveTime> {
+    let text = text.trim();
+    chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .or_else(|_| chrono::NaiveTime::parse_from_str(text, "%H:%M:%S"))
+        .map_err(|_| AppError::bad_input(field, format!("'{text}' is not a time (HH:MM)")))
+}
+
+/// A time of day as stored ("HH:MM:SS", so text order is time order).
+pub fn stored_time(time: chrono::NaiveTime) -> String {
+    time.format("%H:%M:%S").to_string()
+}
+
+/// A session closes after it opens (stored times compare as text).
+pub fn closes_after_opens(
+    field_closes: &str,
+    opens: Option<&str>,
+    closes: Option<&str>,
+) -> AppResult<()> {
+    if let (Some(open), Some(close)) = (opens, closes)
+        && close <= open
+    {
+        return Err(AppError::bad_input(
+            field_closes,
+            "must be after the opening time",
+        ));
+    }
+    Ok(())
+}
+
+/// A period does not end before it starts.
+pub fn date_order(
+    field_to: &str,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> AppResult<()> {
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err(AppError::bad_input(
+            field_to,
+            "must not be before the start date",
+        ));
+    }
+    Ok(())
+}
+
+/// Minutes since midnight.
+pub fn minutes_of(time: chrono::NaiveTime) -> u16 {
+    use chrono::Timelike;
+    (time.hour() * 60 + time.minute()) as u16
 }
 
 pub fn count(field: &str, value: i32) -> AppResult<i32> {
@@ -439,6 +506,22 @@ mod tests {
                 assert_eq!(message, "must not be above maximumAge 18");
             }
             other => panic!("expected BadUserInput, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn times_of_day_take_minutes_or_seconds_and_name_the_field() {
+        assert_eq!(minutes_of(time_of_day("t", " 09:30 ").unwrap()), 570);
+        assert_eq!(
+            stored_time(time_of_day("t", "18:00:00").unwrap()),
+            "18:00:00"
+        );
+        for bad in ["", "9", "25:00", "10:60", "noon", "10:00pm"] {
+            assert_eq!(
+                refused(time_of_day("input.opensAt", bad)),
+                "input.opensAt",
+                "{bad:?}"
+            );
         }
     }
 

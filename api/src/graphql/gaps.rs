@@ -7,8 +7,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::db;
 use super::search::PersonInput;
-use crate::domain::gaps::{self, GapRequest};
+use crate::domain::gaps::{self, GapQuestion, GapRequest};
 use crate::domain::search::SearchHandle;
+use crate::domain::validate::Fields;
 use crate::error::AppError;
 
 /// A loaded area (LSOA, ward, local authority, …).
@@ -48,31 +49,7 @@ pub struct GapInput {
 
 impl GapInput {
     pub(crate) fn into_domain(self) -> Result<GapRequest, AppError> {
-        if !(1..=100_000).contains(&self.max_distance_metres) {
-            return Err(AppError::bad_input(
-                "input.maxDistanceMetres",
-                "must lie in 1..100000",
-            ));
-        }
-        let age = |value: Option<i32>, field: &str| match value {
-            Some(a) if !(0..=130).contains(&a) => {
-                Err(AppError::bad_input(field, "must lie in 0..130"))
-            }
-            other => Ok(other.map(|a| a as u32)),
-        };
-        let (age_from, age_to) = (
-            age(self.age_from, "input.ageFrom")?,
-            age(self.age_to, "input.ageTo")?,
-        );
-        if let (Some(from), Some(to)) = (age_from, age_to)
-            && from > to
-        {
-            return Err(AppError::bad_input(
-                "input.ageFrom",
-                "must not be above ageTo",
-            ));
-        }
-        Ok(GapRequest {
+        let question = GapQuestion {
             area_type: self.area_type,
             taxonomy_terms: self.taxonomy_terms.unwrap_or_default(),
             person: self
@@ -80,11 +57,12 @@ impl GapInput {
                 .map(PersonInput::into_domain)
                 .transpose()?
                 .unwrap_or_default(),
-            max_distance_metres: f64::from(self.max_distance_metres),
+            max_distance_metres: Some(i64::from(self.max_distance_metres)),
             within: self.within,
-            age_from,
-            age_to,
-        })
+            age_from: self.age_from.map(i64::from),
+            age_to: self.age_to.map(i64::from),
+        };
+        GapRequest::check(question, Fields::GRAPHQL_INPUT)
     }
 }
 

@@ -7,8 +7,6 @@ pub mod cost;
 mod details;
 mod enums;
 mod gaps;
-pub mod gate;
-pub mod http;
 mod inputs;
 mod loaders;
 mod mutations;
@@ -24,18 +22,28 @@ mod taxonomy;
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, Data, Schema};
+use async_graphql::{Context, Schema};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::config::Mode;
 use crate::domain::Policy;
 use crate::domain::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 pub use loaders::DbLoader;
 use mutations::Mutation;
 use query::Query;
 use subscriptions::Subscription;
+
+/// How the schema shows itself: development mode is the default (tests and `signpost
+/// schema`); `serve` defaults to production (see `config::HttpArgs`).
+/// Production hides the schema from anonymous callers; development shows it to all.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Introspection only for analyst and admin keys; no "did you mean" hints.
+    Production,
+    /// Introspection and suggestions for everyone (GraphiQL works anonymously).
+    #[default]
+    Development,
+}
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -80,25 +88,9 @@ pub struct Client {
     pub caller: Option<Caller>,
 }
 
-/// Per-request (or per-WebSocket) data: the client, the connection, the search
-/// index, the demand recorder, the change hub, the report limiter and a loader.
-pub fn request_data(state: &AppState, client: Client) -> Data {
-    let mut data = Data::default();
-    data.insert(client);
-    data.insert(state.db.clone());
-    data.insert(state.search.clone());
-    data.insert(state.demand.clone());
-    data.insert(state.changes.clone());
-    data.insert(state.reports.clone());
-    data.insert(state.metrics.clone());
-    data.insert(DataLoader::new(
-        DbLoader {
-            db: state.db.clone(),
-        },
-        tokio::spawn,
-    ));
-    data
-}
+/// Out-of-date reports need no key, so `reportOutdated` limits them per client
+/// address with this limiter (request data; the HTTP layer makes it).
+pub type ReportLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> AppResult<&'a DatabaseConnection> {
     ctx.data::<DatabaseConnection>()

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, MergedObject, Object, Result, SimpleObject};
 
+use super::ReportLimiter;
 use super::details::Capacity;
 use super::inputs::{
     CapacityInput, CreateOrganizationInput, CreateServiceInput, UpdateOrganizationInput,
@@ -17,7 +18,6 @@ use super::{caller, client, db, policy};
 use crate::domain::changes::{Changes, ServiceChanged};
 use crate::domain::edit::{self, Editor};
 use crate::error::{AppError, AppResult};
-use crate::state::ReportLimiter;
 
 #[derive(SimpleObject)]
 pub struct OrganizationPayload {

@@ -166,10 +166,8 @@ impl ServiceMatch {
 }
 
 fn clock_minutes(text: &str, field: &str) -> Result<u16, AppError> {
-    let time = chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M")
-        .or_else(|_| chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M:%S"))
-        .map_err(|_| AppError::bad_input(field, format!("'{text}' is not a time (HH:MM)")))?;
-    Ok((chrono::Timelike::hour(&time) * 60 + chrono::Timelike::minute(&time)) as u16)
+    use crate::domain::validate;
+    validate::time_of_day(field, text).map(validate::minutes_of)
 }
 
 impl PersonInput {

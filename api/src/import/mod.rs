@@ -5,17 +5,14 @@ pub mod areas;
 pub mod hsds;
 pub mod postcodes;
 
-use entity::authority;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashSet;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IdenStatic,
-    IntoActiveModel, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter,
+    ConnectionTrait, DbErr, EntityTrait, IdenStatic, IntoActiveModel, Iterable, ModelTrait,
+    PrimaryKeyToColumn,
 };
-
-use crate::error::AppResult;
 
 /// A progress bar on stderr; indicatif draws nothing when stderr is not a terminal.
 pub fn progress(len: u64, what: &str) -> ProgressBar {
@@ -37,30 +34,6 @@ pub fn progress_bytes(len: u64) -> ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-/// The authority a bulk load is owned by, created on first use.
-pub async fn ensure_authority(
-    db: &impl ConnectionTrait,
-    slug: &str,
-    name: &str,
-) -> AppResult<authority::Model> {
-    if let Some(found) = authority::Entity::find()
-        .filter(authority::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-    {
-        return Ok(found);
-    }
-    let row = authority::ActiveModel {
-        slug: Set(slug.to_string()),
-        name: Set(name.to_string()),
-        created_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    };
-    Ok(authority::Entity::insert(row)
-        .exec_with_returning(db)
-        .await?)
 }
 
 /// Insert rows, or update every column but the key and `keep` where the key exists.

@@ -177,10 +177,7 @@ fn code(path: &str, text: &str) -> AppResult<String> {
 }
 
 fn clock(path: &str, text: &str) -> AppResult<String> {
-    chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M")
-        .or_else(|_| chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M:%S"))
-        .map(|t| t.format("%H:%M:%S").to_string())
-        .map_err(|_| AppError::bad_input(path, format!("'{text}' is not a time (HH:MM)")))
+    validate::time_of_day(path, text).map(validate::stored_time)
 }
 
 impl ServiceDraft {
@@ -457,22 +454,12 @@ impl ScheduleDraft {
             .as_deref()
             .map(|t| clock(&format!("{path}.closesAt"), t))
             .transpose()?;
-        if let (Some(open), Some(close)) = (&opens_at, &closes_at)
-            && close <= open
-        {
-            return Err(AppError::bad_input(
-                format!("{path}.closesAt"),
-                "must be after opensAt",
-            ));
-        }
-        if let (Some(from), Some(to)) = (self.valid_from, self.valid_to)
-            && to < from
-        {
-            return Err(AppError::bad_input(
-                format!("{path}.validTo"),
-                "must not be before validFrom",
-            ));
-        }
+        validate::closes_after_opens(
+            &format!("{path}.closesAt"),
+            opens_at.as_deref(),
+            closes_at.as_deref(),
+        )?;
+        validate::date_order(&format!("{path}.validTo"), self.valid_from, self.valid_to)?;
         let days: Vec<&str> = unique(&self.days).iter().map(|d| d.code()).collect();
         Ok(schedule::Model {
             id: new_id(),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use entity::{
     accessibility, area, capacity, cost_option, eligibility, language, location, schedule, service,
     service_area, service_at_location, service_taxonomy,
@@ -45,11 +45,10 @@ pub async fn searchable_ids(
 }
 
 fn minutes(text: &Option<String>) -> Option<u16> {
-    let text = text.as_deref()?;
-    let time = NaiveTime::parse_from_str(text, "%H:%M:%S")
-        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M"))
-        .ok()?;
-    Some((chrono::Timelike::hour(&time) * 60 + chrono::Timelike::minute(&time)) as u16)
+    use crate::domain::validate;
+    validate::time_of_day("", text.as_deref()?)
+        .ok()
+        .map(validate::minutes_of)
 }
 
 /// Which services (or locations) a load covers.

@@ -1,6 +1,7 @@
 //! Turn one HSDS service record into the rows Signpost stores, checking every value
-//! on the way. A problem names its field path within the record
-//! (`service_at_locations[0].location.latitude`), and nothing is written for it.
+//! on the way with the API's own rules (`domain::validate`): an import refuses what
+//! `createService` refuses. A problem names its field path within the record
+//! (`service_at_locations[0].location.url`), and nothing is written for it.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
@@ -15,14 +16,35 @@ use crate::domain::codes::{
     AccessibilityFeature, CapacityStatus, DayOfWeek, DeliveryMode, EligibilityCriterion,
     EligibilityRule, ReferralRoute, ServiceStatus,
 };
-use crate::domain::postcode::Postcode;
-use crate::spatial::{self, Coordinates};
+use crate::domain::validate;
+use crate::error::{AppError, AppResult};
+use crate::spatial;
 
 /// A value that failed a check, with its path in the record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
     pub path: String,
     pub message: String,
+}
+
+impl From<AppError> for FieldError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::BadUserInput { field, message } => Self {
+                path: field,
+                message,
+            },
+            other => Self {
+                path: String::new(),
+                message: other.public_message(),
+            },
+        }
+    }
+}
+
+/// A domain check's answer, its refusal naming the record's path.
+fn checked<T>(result: AppResult<T>) -> Result<T, FieldError> {
+    result.map_err(FieldError::from)
 }
 
 fn error<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, FieldError> {
@@ -64,15 +86,48 @@ fn clean(text: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-fn required(text: &str, path: &str) -> Result<String, FieldError> {
-    let text = text.trim();
-    if text.is_empty() {
-        error(path, "must not be empty")
-    } else {
-        Ok(text.to_string())
-    }
+/// Apply a check to text that may be absent or blank (then None).
+fn optional(
+    text: &Option<String>,
+    path: &str,
+    check: impl Fn(&str, &str) -> AppResult<String>,
+) -> Result<Option<String>, FieldError> {
+    clean(text).map(|t| checked(check(path, &t))).transpose()
 }
 
+/// A short single line (names, codes, labels), as the API's short fields.
+fn short(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
+    optional(text, path, |p, t| {
+        validate::short_text(p, t, validate::MAX_NAME_CHARS)
+    })
+}
+
+/// Free text with line breaks, as the API's descriptions.
+fn long(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
+    optional(text, path, validate::description)
+}
+
+/// An address clients turn into a link: http or https only.
+fn link(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
+    optional(text, path, validate::url)
+}
+
+/// The first phone number, as the API checks phones (HSDS examples quote them).
+fn first_phone(phones: &[model::Phone], path: &str) -> Result<Option<String>, FieldError> {
+    let Some(phone) = phones.first() else {
+        return Ok(None);
+    };
+    let number = phone
+        .number
+        .trim_matches(|c| c == '"' || c == ' ')
+        .to_string();
+    optional(&Some(number), &format!("{path}[0].number"), validate::phone)
+}
+
+/// A required name: trimmed, not empty, short, no control characters.
+fn required(text: &str, path: &str) -> Result<String, FieldError> {
+    checked(validate::name(path, text))
+}
 fn date(text: &Option<String>, path: &str) -> Result<Option<NaiveDate>, FieldError> {
     let Some(text) = clean(text) else {
         return Ok(None);
@@ -98,15 +153,9 @@ fn timestamp(text: &Option<String>, path: &str) -> Result<Option<DateTime<Utc>>,
 
 /// "HH:MM" or "HH:MM:SS" → "HH:MM:SS".
 fn clock(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
-    let Some(text) = clean(text) else {
-        return Ok(None);
-    };
-    let parsed = chrono::NaiveTime::parse_from_str(&text, "%H:%M:%S")
-        .or_else(|_| chrono::NaiveTime::parse_from_str(&text, "%H:%M"));
-    match parsed {
-        Ok(time) => Ok(Some(time.format("%H:%M:%S").to_string())),
-        Err(_) => error(path, format!("'{text}' is not a time (HH:MM or HH:MM:SS)")),
-    }
+    optional(text, path, |p, t| {
+        validate::time_of_day(p, t).map(validate::stored_time)
+    })
 }
 
 fn byday(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
@@ -129,41 +178,33 @@ fn byday(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError
     Ok(Some(days.join(",")))
 }
 
-fn age(value: Option<f64>, path: &str) -> Result<Option<f64>, FieldError> {
-    match value {
-        Some(v) if !v.is_finite() || !(0.0..=130.0).contains(&v) => {
-            error(path, format!("{v} is outside 0..130"))
-        }
-        other => Ok(other),
-    }
-}
-
 fn count(value: Option<i64>, path: &str) -> Result<Option<i32>, FieldError> {
     match value {
         None => Ok(None),
-        Some(v) if v < 0 => error(path, "must not be negative"),
-        Some(v) => i32::try_from(v)
-            .map(Some)
-            .or_else(|_| error(path, "too large")),
+        Some(v) => match i32::try_from(v) {
+            Ok(v) => checked(validate::count(path, v)).map(Some),
+            Err(_) if v < 0 => error(path, "must not be negative"),
+            Err(_) => error(path, "too large"),
+        },
     }
 }
 
 fn term_row(term: &model::TaxonomyTerm, path: &str) -> Result<taxonomy_term::Model, FieldError> {
     let id = required(&term.id, &format!("{path}.id"))?;
-    let code = clean(&term.code).unwrap_or_else(|| id.clone());
+    let code = short(&term.code, &format!("{path}.code"))?.unwrap_or_else(|| id.clone());
     Ok(taxonomy_term::Model {
         code,
         name: required(&term.name, &format!("{path}.name"))?,
-        description: clean(&term.description).unwrap_or_default(),
-        parent_id: clean(&term.parent_id),
+        description: long(&term.description, &format!("{path}.description"))?.unwrap_or_default(),
+        parent_id: short(&term.parent_id, &format!("{path}.parent_id"))?,
         taxonomy_id: term
             .taxonomy_detail
             .as_ref()
             .map(|t| t.id.trim().to_string()),
-        vocabulary: clean(&term.taxonomy)
+        vocabulary: short(&term.taxonomy, &format!("{path}.taxonomy"))?
             .or_else(|| term.taxonomy_detail.as_ref().map(|t| t.name.clone()))
             .unwrap_or_else(|| "default".to_string()),
-        term_uri: clean(&term.term_uri),
+        term_uri: link(&term.term_uri, &format!("{path}.term_uri"))?,
         id,
     })
 }
@@ -188,27 +229,23 @@ impl Bundle {
                 }
             },
         };
-        let minimum_age = age(record.minimum_age, "minimum_age")?;
-        let maximum_age = age(record.maximum_age, "maximum_age")?;
-        if let (Some(min), Some(max)) = (minimum_age, maximum_age)
-            && min > max
-        {
-            return error("minimum_age", format!("{min} is above maximum_age {max}"));
-        }
+        let (minimum_age, maximum_age) = checked(validate::age_range(
+            "minimum_age",
+            record.minimum_age,
+            "maximum_age",
+            record.maximum_age,
+        ))?;
         let organization = match &record.organization {
             Some(org) => Some(organization::Model {
                 id: required(&org.id, "organization.id")?,
                 authority_id,
                 name: required(&org.name, "organization.name")?,
-                alternate_name: clean(&org.alternate_name),
-                description: clean(&org.description),
-                email: clean(&org.email),
-                website: clean(&org.website),
-                phone: org
-                    .phones
-                    .first()
-                    .map(|p| p.number.trim_matches(|c| c == '"' || c == ' ').to_string()),
-                uri: clean(&org.uri),
+                alternate_name: short(&org.alternate_name, "organization.alternate_name")?,
+                description: long(&org.description, "organization.description")?,
+                email: optional(&org.email, "organization.email", validate::email)?,
+                website: link(&org.website, "organization.website")?,
+                phone: first_phone(&org.phones, "organization.phones")?,
+                uri: link(&org.uri, "organization.uri")?,
                 created_at: now,
                 updated_at: now,
             }),
@@ -216,7 +253,7 @@ impl Bundle {
         };
         let organization_id = match (&organization, clean(&record.organization_id)) {
             (Some(org), _) => org.id.clone(),
-            (None, Some(org_id)) => org_id,
+            (None, Some(org_id)) => required(&org_id, "organization_id")?,
             (None, None) => {
                 return error(
                     "organization",
@@ -232,21 +269,24 @@ impl Bundle {
                 organization_id,
                 authority_id,
                 name: required(&record.name, "name")?,
-                alternate_name: clean(&record.alternate_name),
-                description: clean(&record.description),
-                url: clean(&record.url),
-                email: clean(&record.email),
-                phone: record
-                    .phones
-                    .first()
-                    .map(|p| p.number.trim_matches(|c| c == '"' || c == ' ').to_string()),
+                alternate_name: short(&record.alternate_name, "alternate_name")?,
+                description: long(&record.description, "description")?,
+                url: link(&record.url, "url")?,
+                email: optional(&record.email, "email", validate::email)?,
+                phone: first_phone(&record.phones, "phones")?,
                 status: status.code().to_string(),
-                interpretation_services: clean(&record.interpretation_services),
-                application_process: clean(&record.application_process),
-                fees_description: clean(&record.fees_description),
-                accreditations: clean(&record.accreditations),
-                alert: clean(&record.alert),
-                eligibility_description: clean(&record.eligibility_description),
+                interpretation_services: long(
+                    &record.interpretation_services,
+                    "interpretation_services",
+                )?,
+                application_process: long(&record.application_process, "application_process")?,
+                fees_description: long(&record.fees_description, "fees_description")?,
+                accreditations: long(&record.accreditations, "accreditations")?,
+                alert: long(&record.alert, "alert")?,
+                eligibility_description: long(
+                    &record.eligibility_description,
+                    "eligibility_description",
+                )?,
                 minimum_age,
                 maximum_age,
                 referral_routes: json!([]),
@@ -310,9 +350,13 @@ impl Bundle {
             self.taxonomies.push(taxonomy::Model {
                 id: required(&t.id, &format!("{path}.taxonomy_detail.id"))?,
                 name: required(&t.name, &format!("{path}.taxonomy_detail.name"))?,
-                description: clean(&t.description).unwrap_or_default(),
-                uri: clean(&t.uri),
-                version: clean(&t.version),
+                description: long(
+                    &t.description,
+                    &format!("{path}.taxonomy_detail.description"),
+                )?
+                .unwrap_or_default(),
+                uri: link(&t.uri, &format!("{path}.taxonomy_detail.uri"))?,
+                version: short(&t.version, &format!("{path}.taxonomy_detail.version"))?,
             });
         }
         if !self.terms.iter().any(|x| x.id == row.id) {
@@ -379,7 +423,7 @@ impl Bundle {
                 _ => {
                     let term_id = match (term, clean(&attribute.taxonomy_term_id)) {
                         (Some(term), _) => term.id,
-                        (None, Some(id)) => id,
+                        (None, Some(id)) => required(&id, &format!("{path}.taxonomy_term_id"))?,
                         (None, None) => {
                             return error(path, "needs taxonomy_term or taxonomy_term_id");
                         }
@@ -406,21 +450,35 @@ impl Bundle {
         if self.schedules.iter().any(|x| x.id == id) {
             return Ok(()); // HSDS repeats a schedule at service and location level.
         }
+        let opens_at = clock(&s.opens_at, &format!("{path}.opens_at"))?;
+        let closes_at = clock(&s.closes_at, &format!("{path}.closes_at"))?;
+        checked(validate::closes_after_opens(
+            &format!("{path}.closes_at"),
+            opens_at.as_deref(),
+            closes_at.as_deref(),
+        ))?;
+        let valid_from = date(&s.valid_from, &format!("{path}.valid_from"))?;
+        let valid_to = date(&s.valid_to, &format!("{path}.valid_to"))?;
+        checked(validate::date_order(
+            &format!("{path}.valid_to"),
+            valid_from,
+            valid_to,
+        ))?;
         self.schedules.push(schedule::Model {
             id,
             // Service-level and location-level schedules both belong to the service.
             service_id: Some(self.service.id.clone()),
             location_id: None,
             service_at_location_id: sal.map(str::to_string),
-            freq: clean(&s.freq).map(|f| f.to_ascii_uppercase()),
+            freq: short(&s.freq, &format!("{path}.freq"))?.map(|f| f.to_ascii_uppercase()),
             byday: byday(&s.byday, &format!("{path}.byday"))?,
-            opens_at: clock(&s.opens_at, &format!("{path}.opens_at"))?,
-            closes_at: clock(&s.closes_at, &format!("{path}.closes_at"))?,
-            valid_from: date(&s.valid_from, &format!("{path}.valid_from"))?,
-            valid_to: date(&s.valid_to, &format!("{path}.valid_to"))?,
-            description: clean(&s.description),
-            notes: clean(&s.notes),
-            attending_type: clean(&s.attending_type),
+            opens_at,
+            closes_at,
+            valid_from,
+            valid_to,
+            description: long(&s.description, &format!("{path}.description"))?,
+            notes: long(&s.notes, &format!("{path}.notes"))?,
+            attending_type: short(&s.attending_type, &format!("{path}.attending_type"))?,
         });
         Ok(())
     }
@@ -443,12 +501,12 @@ impl Bundle {
         self.service_areas.push(service_area::Model {
             id,
             service_id: self.service.id.clone(),
-            name: clean(&area.name),
-            description: clean(&area.description),
+            name: short(&area.name, &format!("{path}.name"))?,
+            description: long(&area.description, &format!("{path}.description"))?,
             extent,
             extent_type,
             area_code: None,
-            uri: clean(&area.uri),
+            uri: link(&area.uri, &format!("{path}.uri"))?,
         });
         Ok(())
     }
@@ -464,7 +522,7 @@ impl Bundle {
             (Some(location), _) => {
                 self.location(location, &format!("{path}.location"), authority_id)?
             }
-            (None, Some(id)) => id,
+            (None, Some(id)) => required(&id, &format!("{path}.location_id"))?,
             (None, None) => {
                 return error(
                     format!("{path}.location"),
@@ -476,7 +534,7 @@ impl Bundle {
             id: sal_id.clone(),
             service_id: self.service.id.clone(),
             location_id,
-            description: clean(&sal.description),
+            description: long(&sal.description, &format!("{path}.description"))?,
         });
         for (i, s) in sal.schedules.iter().enumerate() {
             self.schedule(s, &format!("{path}.schedules[{i}]"), Some(&sal_id))?;
@@ -495,62 +553,42 @@ impl Bundle {
     ) -> Result<String, FieldError> {
         let id = required(&l.id, &format!("{path}.id"))?;
         let (latitude, longitude) = match (l.latitude, l.longitude) {
-            (Some(lat), Some(lon)) => match Coordinates::new(lat, lon) {
-                Ok(c) => (Some(c.latitude), Some(c.longitude)),
-                Err(crate::spatial::CoordinateError::Latitude(v)) => {
-                    return error(
-                        format!("{path}.latitude"),
-                        format!("{v} is outside -90..90"),
-                    );
-                }
-                Err(crate::spatial::CoordinateError::Longitude(v)) => {
-                    return error(
-                        format!("{path}.longitude"),
-                        format!("{v} is outside -180..180"),
-                    );
-                }
-            },
+            (Some(lat), Some(lon)) => {
+                let at = checked(validate::coordinates(path, lat, lon))?;
+                (Some(at.latitude), Some(at.longitude))
+            }
             (None, None) => (None, None),
             (Some(_), None) => return error(format!("{path}.longitude"), "required with latitude"),
             (None, Some(_)) => return error(format!("{path}.latitude"), "required with longitude"),
         };
         let mut postcode = None;
         for (i, a) in l.addresses.iter().enumerate() {
-            let apath = format!("{path}.addresses[{i}]");
-            let row = address::Model {
-                id: required(&a.id, &format!("{apath}.id"))?,
-                location_id: id.clone(),
-                attention: clean(&a.attention),
-                address_1: a.address_1.trim().to_string(),
-                address_2: clean(&a.address_2),
-                city: a.city.trim().to_string(),
-                region: clean(&a.region),
-                state_province: a.state_province.trim().to_string(),
-                postal_code: a.postal_code.trim().to_string(),
-                country: a.country.trim().to_string(),
-                address_type: a.address_type.trim().to_ascii_lowercase(),
-            };
+            let row = address_row(a, &format!("{path}.addresses[{i}]"), &id)?;
             if postcode.is_none() || row.address_type == "physical" {
-                postcode = Postcode::parse(&row.postal_code)
-                    .ok()
-                    .map(|p| p.to_string())
+                // A UK address's postcode places the location; others are kept as text.
+                postcode = uk_address(&row)
+                    .then(|| row.postal_code.clone())
+                    .filter(|p| !p.is_empty())
                     .or(postcode);
             }
             self.addresses.push(row);
         }
         for (i, a) in l.accessibility.iter().enumerate() {
-            let text = [a.details.as_deref(), a.description.as_deref()];
+            let apath = format!("{path}.accessibility[{i}]");
+            let description = long(&a.description, &format!("{apath}.description"))?;
+            let details = long(&a.details, &format!("{apath}.details"))?;
+            let feature = [details.as_deref(), description.as_deref()]
+                .into_iter()
+                .flatten()
+                .find_map(AccessibilityFeature::recognise)
+                .map(|f| f.code().to_string());
             self.accessibility.push(accessibility::Model {
-                id: required(&a.id, &format!("{path}.accessibility[{i}].id"))?,
+                id: required(&a.id, &format!("{apath}.id"))?,
                 location_id: id.clone(),
-                feature: text
-                    .iter()
-                    .flatten()
-                    .find_map(|t| AccessibilityFeature::recognise(t))
-                    .map(|f| f.code().to_string()),
-                description: clean(&a.description),
-                details: clean(&a.details),
-                url: clean(&a.url),
+                feature,
+                description,
+                details,
+                url: link(&a.url, &format!("{apath}.url"))?,
             });
         }
         for (i, lang) in l.languages.iter().enumerate() {
@@ -575,15 +613,15 @@ impl Bundle {
             self.locations.push(location::Model {
                 id: id.clone(),
                 authority_id,
-                name: clean(&l.name),
-                alternate_name: clean(&l.alternate_name),
-                description: clean(&l.description),
+                name: short(&l.name, &format!("{path}.name"))?,
+                alternate_name: short(&l.alternate_name, &format!("{path}.alternate_name"))?,
+                description: long(&l.description, &format!("{path}.description"))?,
                 location_type,
                 latitude,
                 longitude,
                 postcode,
-                transportation: clean(&l.transportation),
-                url: clean(&l.url),
+                transportation: long(&l.transportation, &format!("{path}.transportation"))?,
+                url: link(&l.url, &format!("{path}.url"))?,
             });
         }
         Ok(id)
@@ -609,15 +647,23 @@ impl Bundle {
                 concessions.push(term.code);
             }
         }
+        let valid_from = date(&c.valid_from, &format!("{path}.valid_from"))?;
+        let valid_to = date(&c.valid_to, &format!("{path}.valid_to"))?;
+        checked(validate::date_order(
+            &format!("{path}.valid_to"),
+            valid_from,
+            valid_to,
+        ))?;
         self.cost_options.push(cost_option::Model {
             id: required(&c.id, &format!("{path}.id"))?,
             service_id: self.service.id.clone(),
-            option: clean(&c.option),
+            option: short(&c.option, &format!("{path}.option"))?,
             amount_pence,
-            currency: clean(&c.currency).map(|c| c.to_ascii_uppercase()),
-            amount_description: clean(&c.amount_description),
-            valid_from: date(&c.valid_from, &format!("{path}.valid_from"))?,
-            valid_to: date(&c.valid_to, &format!("{path}.valid_to"))?,
+            currency: short(&c.currency, &format!("{path}.currency"))?
+                .map(|c| c.to_ascii_uppercase()),
+            amount_description: long(&c.amount_description, &format!("{path}.amount_description"))?,
+            valid_from,
+            valid_to,
             concessions: json!(concessions),
         });
         Ok(())
@@ -630,6 +676,16 @@ impl Bundle {
         now: DateTime<Utc>,
     ) -> Result<(), FieldError> {
         let available = count(c.available, &format!("{path}.available"))?;
+        let maximum = count(c.maximum, &format!("{path}.maximum"))?;
+        // The API refuses this on an update; HSDS's own example publishes it (12 of
+        // 10 beds), so an import keeps the figures as published and says so.
+        if let Err(e) =
+            validate::available_within_maximum(&format!("{path}.available"), available, maximum)
+        {
+            let mut warning = FieldError::from(e);
+            warning.message.push_str("; kept as published");
+            self.warnings.push(warning);
+        }
         let status = match clean(&c.status) {
             None => status_from_available(available),
             Some(s) => match CapacityStatus::from_code(&s) {
@@ -647,17 +703,63 @@ impl Bundle {
             service_id: self.service.id.clone(),
             status: status.code().to_string(),
             available,
-            maximum: count(c.maximum, &format!("{path}.maximum"))?,
-            unit: c.unit.as_ref().and_then(|u| clean(&u.name)),
+            maximum,
+            unit: match &c.unit {
+                Some(unit) => short(&unit.name, &format!("{path}.unit.name"))?,
+                None => None,
+            },
             waitlist_length: count(c.waitlist_length, &format!("{path}.waitlist_length"))?,
             typical_wait_days: count(c.typical_wait_days, &format!("{path}.typical_wait_days"))?,
-            description: clean(&c.description),
+            description: long(&c.description, &format!("{path}.description"))?,
             updated_at: timestamp(&c.updated, &format!("{path}.updated"))?.unwrap_or(now),
             updated_by: Some("import".to_string()),
             expires_at: timestamp(&c.expires_at, &format!("{path}.expires_at"))?,
         });
         Ok(())
     }
+}
+
+/// Countries whose postal codes are UK postcodes (HSDS examples are American).
+fn uk_address(row: &address::Model) -> bool {
+    matches!(
+        row.country.to_ascii_uppercase().as_str(),
+        "" | "GB" | "GBR" | "UK" | "UNITED KINGDOM"
+    )
+}
+
+/// An address, checked as the API checks one: first line and city required, a UK
+/// postcode that parses (normalised, as the API stores it).
+fn address_row(
+    a: &model::Address,
+    path: &str,
+    location_id: &str,
+) -> Result<address::Model, FieldError> {
+    let mut row = address::Model {
+        id: required(&a.id, &format!("{path}.id"))?,
+        location_id: location_id.to_string(),
+        attention: short(&a.attention, &format!("{path}.attention"))?,
+        address_1: required(&a.address_1, &format!("{path}.address_1"))?,
+        address_2: short(&a.address_2, &format!("{path}.address_2"))?,
+        city: required(&a.city, &format!("{path}.city"))?,
+        region: short(&a.region, &format!("{path}.region"))?,
+        state_province: short(
+            &Some(a.state_province.clone()),
+            &format!("{path}.state_province"),
+        )?
+        .unwrap_or_default(),
+        postal_code: short(&Some(a.postal_code.clone()), &format!("{path}.postal_code"))?
+            .unwrap_or_default(),
+        country: short(&Some(a.country.clone()), &format!("{path}.country"))?.unwrap_or_default(),
+        address_type: a.address_type.trim().to_ascii_lowercase(),
+    };
+    if uk_address(&row) && !row.postal_code.is_empty() {
+        let postcode = checked(validate::postcode(
+            &format!("{path}.postal_code"),
+            &row.postal_code,
+        ))?;
+        row.postal_code = postcode.to_string();
+    }
+    Ok(row)
 }
 
 fn language_row(
@@ -679,8 +781,8 @@ fn language_row(
         id: required(&l.id, &format!("{path}.id"))?,
         service_id,
         location_id,
-        name: clean(&l.name),
+        name: short(&l.name, &format!("{path}.name"))?,
         code,
-        note: clean(&l.note),
+        note: long(&l.note, &format!("{path}.note"))?,
     })
 }

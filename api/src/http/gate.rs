@@ -20,10 +20,10 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use lru::LruCache;
 
-use super::{AppSchema, Client, cost};
-use crate::config::Mode;
+use super::metrics::Metrics;
 use crate::domain::codes::Role;
-use crate::metrics::Metrics;
+use crate::graphql::Mode;
+use crate::graphql::{AppSchema, Client, cost};
 
 /// Parsed documents kept, by query text: apps send the same few queries again and
 /// again, and parsing was 7% of a search's cost. Only queries up to `CACHED_BYTES`

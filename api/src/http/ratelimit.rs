@@ -22,7 +22,7 @@ use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
 
-use crate::graphql::http::refuse;
+use super::graphql::refuse;
 
 /// The client's address: the peer, or — when the peer is a trusted proxy — the
 /// nearest address in X-Forwarded-For that is not itself a trusted proxy.

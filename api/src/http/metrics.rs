@@ -14,7 +14,7 @@ use prometheus::{
 };
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
-use crate::state::AppState;
+use super::state::AppState;
 
 /// Distinct operation names tracked before new ones are counted as `other`.
 const MAX_OPERATION_NAMES: usize = 200;

@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use super::metrics::Metrics;
 use crate::config::HttpArgs;
 use crate::domain::changes::Changes;
-use crate::metrics::Metrics;
+use crate::graphql::ReportLimiter;
 
+use super::gate::Gate;
 use crate::domain::demand::DemandRecorder;
 use crate::domain::search::SearchHandle;
-use crate::graphql::gate::Gate;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,9 +28,6 @@ pub struct AppState {
     pub http: Arc<HttpArgs>,
     pub metrics: Arc<Metrics>,
 }
-
-/// Out-of-date reports need no key, so they are limited per client address.
-pub type ReportLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
 /// Reports one client address may send: a burst of this many, then one a minute.
 pub const REPORTS_PER_CLIENT: u32 = 5;
@@ -58,7 +56,7 @@ impl AppState {
         let quota = governor::Quota::per_minute(NonZeroU32::MIN)
             .allow_burst(NonZeroU32::new(REPORTS_PER_CLIENT).unwrap_or(NonZeroU32::MIN));
         let reports = Arc::new(governor::RateLimiter::keyed(quota));
-        crate::ratelimit::forget_idle(&reports);
+        super::ratelimit::forget_idle(&reports);
         let metrics = Metrics::new().map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
         Ok(Self {
             graphql: Gate::new(crate::graphql::build_schema(options), options.mode),

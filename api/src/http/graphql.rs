@@ -20,11 +20,13 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::ratelimit::client_address;
+use super::state::AppState;
 use crate::domain::auth::{self, Caller};
 use crate::error::AppError;
-use crate::graphql::Client;
-use crate::ratelimit::client_address;
-use crate::state::AppState;
+use crate::graphql::{Client, DbLoader};
+use async_graphql::Data;
+use async_graphql::dataloader::DataLoader;
 
 /// The request id set by the router's request-id layer.
 pub fn request_id(headers: &HeaderMap) -> String {
@@ -285,7 +287,7 @@ async fn execute(
         caller,
     };
     let mut request = request;
-    request.data = crate::graphql::request_data(state, client);
+    request.data = request_data(state, client);
     let limit = Duration::from_millis(state.http.execution_timeout_ms);
     let Ok(response) = tokio::time::timeout(limit, state.graphql.execute(request)).await else {
         // Dropping the execution cancels its database work; nothing half-commits,
@@ -455,6 +457,27 @@ fn null_failed_fields(body: &mut Value) {
     }
 }
 
+/// Per-request (or per-WebSocket) data: the client, the connection, the search
+/// index, the demand recorder, the change hub, the report limiter, the metrics
+/// and a loader.
+fn request_data(state: &AppState, client: Client) -> Data {
+    let mut data = Data::default();
+    data.insert(client);
+    data.insert(state.db.clone());
+    data.insert(state.search.clone());
+    data.insert(state.demand.clone());
+    data.insert(state.changes.clone());
+    data.insert(state.reports.clone());
+    data.insert(state.metrics.clone());
+    data.insert(DataLoader::new(
+        DbLoader {
+            db: state.db.clone(),
+        },
+        tokio::spawn,
+    ));
+    data
+}
+
 /// Subscriptions over WebSocket (graphql-transport-ws, or the older graphql-ws).
 pub async fn subscribe(
     State(state): State<AppState>,
@@ -468,11 +491,11 @@ pub async fn subscribe(
         address: client_address(peer.ip(), &headers, &state.http.trusted_proxies),
         caller: None,
     };
-    let data = crate::graphql::request_data(&state, client);
+    let data = request_data(&state, client);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         // A message is an operation: no larger than an HTTP body may be.
-        .max_message_size(crate::server::MAX_BODY_BYTES)
+        .max_message_size(super::server::MAX_BODY_BYTES)
         .on_upgrade(move |stream| {
             GraphQLWebSocket::new(stream, state.graphql.clone(), protocol)
                 .with_data(data)

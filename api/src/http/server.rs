@@ -24,8 +24,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::graphql::http;
-use crate::state::AppState;
+use super::graphql;
+use super::state::AppState;
 
 /// Largest request body accepted on /graphql.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -33,7 +33,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let http = state.http.clone();
     let mut graphql = Router::new()
-        .route("/graphql", get(http::get).post(http::post))
+        .route("/graphql", get(graphql::get).post(graphql::post))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     if !http.cors_origins.is_empty() {
@@ -50,13 +50,13 @@ pub fn router(state: AppState) -> Router {
     }
     let mut api = Router::new()
         .merge(graphql)
-        .merge(crate::openreferral::api::router())
-        .route("/graphql/ws", get(http::subscribe))
-        .route("/", get(crate::maps::page))
-        .route("/map.js", get(crate::maps::script))
-        .route("/map.css", get(crate::maps::style))
-        .route("/gaps.geojson", get(crate::maps::gaps_geojson));
-    if let Some(limit) = crate::ratelimit::layer(
+        .merge(super::oruk::router())
+        .route("/graphql/ws", get(graphql::subscribe))
+        .route("/", get(super::maps::page))
+        .route("/map.js", get(super::maps::script))
+        .route("/map.css", get(super::maps::style))
+        .route("/gaps.geojson", get(super::maps::gaps_geojson));
+    if let Some(limit) = super::ratelimit::layer(
         http.rate_limit,
         http.rate_burst,
         Arc::new(http.trusted_proxies.clone()),
@@ -67,14 +67,14 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(crate::metrics::handler))
+        .route("/metrics", get(super::metrics::handler))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             within_request_timeout,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::metrics::count_responses,
+            super::metrics::count_responses,
         ))
         .with_state(state)
         .layer(
@@ -83,7 +83,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(|request: &Request<Body>| {
-                            let id = http::request_id(request.headers());
+                            let id = graphql::request_id(request.headers());
                             tracing::info_span!(
                                 "request",
                                 method = %request.method(),
@@ -114,11 +114,11 @@ async fn within_request_timeout(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let id = http::request_id(request.headers());
+    let id = graphql::request_id(request.headers());
     let limit = Duration::from_millis(state.http.request_timeout_ms);
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => http::refuse(
+        Err(_) => graphql::refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "TIMEOUT",
             &format!("the request took longer than {} ms", limit.as_millis()),

@@ -9,8 +9,7 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{location, service, service_at_location, taxonomy, taxonomy_term};
@@ -20,15 +19,16 @@ use sea_orm::{
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 
-use super::hsds::services_full;
+use super::rest::RestError;
+use super::state::AppState;
 use crate::domain::codes::DayOfWeek;
 use crate::domain::listings::{ServiceFilter, select_services};
 use crate::domain::place::postcode_point;
 use crate::domain::postcode::Postcode;
 use crate::domain::search::index::Reach;
 use crate::error::AppError;
+use crate::openreferral::hsds::services_full;
 use crate::spatial::Coordinates;
-use crate::state::AppState;
 
 const DEFAULT_PER_PAGE: u64 = 50;
 const MAX_PER_PAGE: u64 = 100;
@@ -61,53 +61,15 @@ pub fn router() -> Router<AppState> {
         .layer(cors)
 }
 
-/// A refusal: 400 naming the parameter, 404, or 500/503 without the cause.
-struct Refusal(StatusCode, Value);
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        (self.0, Json(self.1)).into_response()
-    }
-}
+/// A refusal: 400 naming the parameter, 404, or 503 without the cause.
+type Refusal = RestError;
 
 fn bad(parameter: &str, message: impl Into<String>) -> Refusal {
-    let message = message.into();
-    Refusal(
-        StatusCode::BAD_REQUEST,
-        json!({ "error": { "status": 400, "parameter": parameter, "message": format!("{parameter}: {message}") } }),
-    )
+    RestError::parameter(parameter, message)
 }
 
 fn not_found(what: &str, id: &str) -> Refusal {
-    Refusal(
-        StatusCode::NOT_FOUND,
-        json!({ "error": { "status": 404, "message": format!("no {what} with id {id}") } }),
-    )
-}
-
-impl From<AppError> for Refusal {
-    fn from(err: AppError) -> Self {
-        match err {
-            AppError::BadUserInput { field, message } => bad(&field, message),
-            AppError::NotFound(message) => Refusal(
-                StatusCode::NOT_FOUND,
-                json!({ "error": { "status": 404, "message": message } }),
-            ),
-            other => {
-                tracing::error!(cause = %other.detail(), "open referral API failed");
-                Refusal(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    json!({ "error": { "status": 503, "message": "try again shortly" } }),
-                )
-            }
-        }
-    }
-}
-
-impl From<sea_orm::DbErr> for Refusal {
-    fn from(err: sea_orm::DbErr) -> Self {
-        AppError::from(err).into()
-    }
+    RestError(AppError::NotFound(format!("no {what} with id {id}")))
 }
 
 type Answer = Result<Json<Value>, Refusal>;
@@ -137,9 +99,8 @@ fn number(params: &HashMap<String, String>, name: &str) -> Result<Option<f64>, R
 fn time(params: &HashMap<String, String>, name: &str) -> Result<Option<String>, Refusal> {
     text(params, name)
         .map(|v| {
-            chrono::NaiveTime::parse_from_str(v, "%H:%M:%S")
-                .or_else(|_| chrono::NaiveTime::parse_from_str(v, "%H:%M"))
-                .map(|t| t.format("%H:%M:%S").to_string())
+            crate::domain::validate::time_of_day(name, v)
+                .map(crate::domain::validate::stored_time)
                 .map_err(|_| bad(name, format!("'{v}' is not a time (HH:MM)")))
         })
         .transpose()

@@ -1,0 +1,18 @@
+//! Everything about HTTP (axum): the router and `serve`, the shared `AppState`, body
+//! limits and timeouts, request ids and refusals, who the client is and how fast it
+//! may ask (`ratelimit`), GraphQL over HTTP and WebSocket (`graphql`, through the
+//! `gate` every operation passes), the map page and `/gaps.geojson` (`maps`), the Open
+//! Referral UK read API (`oruk`), REST errors (`rest`), `/metrics` and the probes.
+
+pub mod gate;
+pub mod graphql;
+pub mod maps;
+pub mod metrics;
+pub mod oruk;
+pub mod ratelimit;
+pub mod rest;
+pub mod server;
+pub mod state;
+
+pub use server::{router, serve, serve_draining};
+pub use state::AppState;

@@ -1,0 +1,73 @@
+//! REST answers' errors, in one shape for every route that is not GraphQL (the map's
+//! `/gaps.geojson`, the Open Referral UK API, refusals at the door):
+//! `{"error": {"code", "parameter", "message"}}`, `parameter` naming the query
+//! parameter at fault (as the ORUK API has always done), codes as GraphQL's.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::AppError;
+
+/// The HTTP status for an error code.
+pub fn status_of(code: &str) -> StatusCode {
+    match code {
+        "BAD_USER_INPUT" | "BAD_REQUEST" => StatusCode::BAD_REQUEST,
+        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+        "FORBIDDEN" => StatusCode::FORBIDDEN,
+        "NOT_FOUND" => StatusCode::NOT_FOUND,
+        "CONFLICT" => StatusCode::CONFLICT,
+        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+        "UNAVAILABLE" | "TIMEOUT" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// An error answered to a REST client. The domain names input fields as GraphQL
+/// does (`input.ageFrom`); a REST route's parameters carry the same names unprefixed.
+#[derive(Debug)]
+pub struct RestError(pub AppError);
+
+impl RestError {
+    /// A query parameter that is wrong.
+    pub fn parameter(name: &str, message: impl Into<String>) -> Self {
+        Self(AppError::bad_input(name, message))
+    }
+}
+
+impl From<AppError> for RestError {
+    fn from(err: AppError) -> Self {
+        Self(err)
+    }
+}
+
+impl From<sea_orm::DbErr> for RestError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self(AppError::from(err))
+    }
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        let err = self.0;
+        match &err {
+            AppError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            AppError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let code = err.code();
+        let body = match &err {
+            AppError::BadUserInput { field, message } => {
+                let parameter = field.strip_prefix("input.").unwrap_or(field);
+                json!({ "error": {
+                    "code": code,
+                    "parameter": parameter,
+                    "message": format!("{parameter}: {message}"),
+                } })
+            }
+            other => json!({ "error": { "code": code, "message": other.public_message() } }),
+        };
+        (status_of(code), Json(body)).into_response()
+    }
+}
