@@ -2,10 +2,9 @@
 //!
 //! `AppError` deliberately does not implement `Display`: async-graphql has a blanket
 //! `From<T: Display>` that would drop the code, so a bare `?` on an `AppError` goes
-//! through our own `From` below and always carries `extensions.code`. Internal causes
-//! are logged once (inside the request's span, so with its request id) and never sent.
-
-use async_graphql::ErrorExtensions;
+//! through our own `From` (in `graphql`) and always carries `extensions.code`; REST
+//! routes answer the same codes (`http::rest`). Internal causes are logged once
+//! (inside the request's span, so with its request id) and never sent.
 
 #[derive(Debug)]
 pub enum AppError {
@@ -92,28 +91,6 @@ impl From<&sea_orm::DbErr> for AppError {
         } else {
             Self::internal(err)
         }
-    }
-}
-
-impl From<AppError> for async_graphql::Error {
-    fn from(err: AppError) -> Self {
-        match &err {
-            AppError::Internal(cause) => tracing::error!(%cause, "internal error"),
-            AppError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
-            _ => {}
-        }
-        let code = err.code();
-        let error = async_graphql::Error::new(err.public_message());
-        error.extend_with(|_, ext| {
-            ext.set("code", code);
-            match &err {
-                AppError::BadUserInput { field, .. } => ext.set("field", field.as_str()),
-                AppError::Conflict {
-                    current_version, ..
-                } => ext.set("currentVersion", *current_version),
-                _ => {}
-            }
-        })
     }
 }
 

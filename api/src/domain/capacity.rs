@@ -37,6 +37,28 @@ pub fn status_from_available(available: Option<i32>) -> CapacityStatus {
     }
 }
 
+/// A service and its latest capacity, as a change to it is told to subscribers;
+/// None when the service is gone.
+pub async fn service_and_capacity(
+    db: &impl sea_orm::ConnectionTrait,
+    service_id: &str,
+) -> crate::error::AppResult<Option<(entity::service::Model, Option<entity::capacity::Model>)>> {
+    use entity::{capacity, service};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let Some(row) = service::Entity::find_by_id(service_id.to_string())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let latest = capacity::Entity::find()
+        .filter(capacity::Column::ServiceId.eq(service_id))
+        .order_by_desc(capacity::Column::UpdatedAt)
+        .one(db)
+        .await?;
+    Ok(Some((row, latest)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

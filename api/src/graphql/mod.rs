@@ -22,7 +22,7 @@ mod taxonomy;
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, Schema};
+use async_graphql::{Context, ErrorExtensions, Schema};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::domain::Policy;
@@ -154,4 +154,29 @@ pub(crate) fn connection<T, N: async_graphql::OutputType>(
             .map(|row| Edge::new(crate::domain::paging::encode_cursor(&key(&row)), node(row))),
     );
     connection
+}
+
+/// An `AppError` as a GraphQL error: its code in `extensions.code`, the input at
+/// fault in `extensions.field`, the version a stale write must read again in
+/// `extensions.currentVersion`.
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        match &err {
+            AppError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            AppError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let code = err.code();
+        let error = async_graphql::Error::new(err.public_message());
+        error.extend_with(|_, ext| {
+            ext.set("code", code);
+            match &err {
+                AppError::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                AppError::Conflict {
+                    current_version, ..
+                } => ext.set("currentVersion", *current_version),
+                _ => {}
+            }
+        })
+    }
 }

@@ -2,15 +2,14 @@
 //! app hears when a service near their client opens up or fills.
 
 use async_graphql::{Context, Result, SimpleObject, Subscription};
-use entity::{capacity, service};
 use futures::{Stream, StreamExt};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::details::Capacity;
 use super::search::{DEFAULT_RADIUS_METRES, MAX_RADIUS_METRES, PlaceInput, Reach};
 use super::services::Service;
 use super::{db, policy};
+use crate::domain::capacity;
 use crate::domain::changes::{Changes, ServiceChanged};
 use crate::domain::place::{self, PlaceQuery};
 use crate::domain::search::SearchHandle;
@@ -42,7 +41,7 @@ impl Subscription {
         near: PlaceInput,
         #[graphql(default_with = "DEFAULT_RADIUS_METRES")] radius_metres: i32,
         taxonomy_terms: Option<Vec<String>>,
-    ) -> Result<impl Stream<Item = CapacityChange> + use<>> {
+    ) -> Result<impl Stream<Item = Result<CapacityChange>> + use<>> {
         if !(1..=MAX_RADIUS_METRES).contains(&radius_metres) {
             return Err(AppError::bad_input(
                 "radiusMetres",
@@ -99,16 +98,13 @@ impl Subscription {
                     radius,
                     terms.as_ref().as_ref(),
                 )?;
-                let row = service::Entity::find_by_id(change.service_id.clone())
-                    .one(&db)
-                    .await
-                    .ok()??;
-                let capacity = capacity::Entity::find()
-                    .filter(capacity::Column::ServiceId.eq(&change.service_id))
-                    .order_by_desc(capacity::Column::UpdatedAt)
-                    .one(&db)
-                    .await
-                    .ok()?;
+                // A change that cannot be read is told as an error, never dropped
+                // in silence: the subscriber knows its view may be behind.
+                let (row, capacity) =
+                    match capacity::service_and_capacity(&db, &change.service_id).await {
+                        Ok(found) => found?,
+                        Err(e) => return Some(Err(e.into())),
+                    };
                 let (distance_metres, reach) = match reach {
                     IndexReach::AtLocation(metres, _) => (
                         Some((metres.metres * 10.0).round() / 10.0),
@@ -117,12 +113,12 @@ impl Subscription {
                     IndexReach::ServiceArea => (None, Reach::ServiceArea),
                     IndexReach::Remote => (None, Reach::Remote),
                 };
-                Some(CapacityChange {
+                Some(Ok(CapacityChange {
                     service: Service::from(row),
                     capacity: capacity.map(|c| Capacity::read(c, policy)),
                     distance_metres,
                     reach,
-                })
+                }))
             }
         }))
     }
