@@ -169,6 +169,27 @@ async fn a_noisy_client_gets_429_with_retry_after_and_other_clients_are_served_a
     assert!((1..=2).contains(&retry_after), "{retry_after}");
     let body: Value = limited.json().await.unwrap();
     assert_eq!(error_code(&body), "RATE_LIMITED");
+    // The same bucket covers the REST routes, which refuse in their own shape (a
+    // token may have come back meanwhile, so ask a few times).
+    let mut rest_refusal = None;
+    for _ in 0..3 {
+        let rest = app
+            .client
+            .get(app.url("/openreferral/services"))
+            .header("x-forwarded-for", "203.0.113.1")
+            .send()
+            .await
+            .unwrap();
+        if rest.status() == 429 {
+            rest_refusal = Some(rest.json::<Value>().await.unwrap());
+            break;
+        }
+    }
+    let rest_refusal = rest_refusal.expect("the REST route shares the client's bucket");
+    assert_eq!(
+        rest_refusal["error"]["code"], "RATE_LIMITED",
+        "{rest_refusal}"
+    );
     // Another address behind the same trusted proxy has its own bucket, and is as
     // fast as ever while the first is refused.
     let started = Instant::now();

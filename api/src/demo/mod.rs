@@ -464,7 +464,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
             term_uri: None,
         })
         .collect();
-    import::upsert::<taxonomy_term::Entity>(db, vocabulary, &[]).await?;
+    crate::db::upsert::<taxonomy_term::Entity>(db, vocabulary, &[]).await?;
     let report = import::hsds::import(db, services(Utc::now()), &owner).await?;
     Ok(format!(
         "demo loaded: {codes} postcodes, {neighbourhoods} {} areas; {report}",

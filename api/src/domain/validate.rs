@@ -213,7 +213,7 @@ pub fn age_range(
         && lo > hi
     {
         // Name the other input as the caller knows it, without its path prefix.
-        let max_name = field_max.rsplit('.').next().unwrap_or(field_max);
+        let max_name = last_segment(field_max);
         return Err(AppError::bad_input(
             field_min,
             format!("must not be above {max_name} {hi}"),
@@ -235,36 +235,39 @@ pub fn stored_time(time: chrono::NaiveTime) -> String {
     time.format("%H:%M:%S").to_string()
 }
 
+/// The last segment of a field path: how a message names the other field of a pair.
+fn last_segment(field: &str) -> &str {
+    field.rsplit('.').next().unwrap_or(field)
+}
+
 /// A session closes after it opens (stored times compare as text).
 pub fn closes_after_opens(
-    field_closes: &str,
+    field_opens: &str,
     opens: Option<&str>,
+    field_closes: &str,
     closes: Option<&str>,
 ) -> AppResult<()> {
     if let (Some(open), Some(close)) = (opens, closes)
         && close <= open
     {
-        return Err(AppError::bad_input(
-            field_closes,
-            "must be after the opening time",
-        ));
+        let message = format!("must be after {}", last_segment(field_opens));
+        return Err(AppError::bad_input(field_closes, message));
     }
     Ok(())
 }
 
 /// A period does not end before it starts.
 pub fn date_order(
-    field_to: &str,
+    field_from: &str,
     from: Option<chrono::NaiveDate>,
+    field_to: &str,
     to: Option<chrono::NaiveDate>,
 ) -> AppResult<()> {
     if let (Some(from), Some(to)) = (from, to)
         && to < from
     {
-        return Err(AppError::bad_input(
-            field_to,
-            "must not be before the start date",
-        ));
+        let message = format!("must not be before {}", last_segment(field_from));
+        return Err(AppError::bad_input(field_to, message));
     }
     Ok(())
 }

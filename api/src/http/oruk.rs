@@ -61,7 +61,8 @@ pub fn router() -> Router<AppState> {
         .layer(cors)
 }
 
-/// A refusal: 400 naming the parameter, 404, or 503 without the cause.
+/// A refusal in the REST shape (`rest`): 400 naming the parameter, 404, 503 while the
+/// database is away, 500 for a bug (its cause logged, never sent).
 type Refusal = RestError;
 
 fn bad(parameter: &str, message: impl Into<String>) -> Refusal {

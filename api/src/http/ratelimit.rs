@@ -18,11 +18,11 @@ use governor::clock::{DefaultClock, QuantaInstant};
 use governor::middleware::{NoOpMiddleware, RateLimitingMiddleware};
 use governor::state::keyed::DefaultKeyedStateStore;
 use ipnet::IpNet;
-use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
 
-use super::graphql::refuse;
+use super::Shape;
 
 /// The client's address: the peer, or — when the peer is a trusted proxy — the
 /// nearest address in X-Forwarded-For that is not itself a trusted proxy.
@@ -85,22 +85,31 @@ impl KeyExtractor for ClientKeyExtractor {
     }
 }
 
-/// The limiter layer: `per_second` requests a second per client after a burst of
-/// `burst`. None when `per_second` is 0 (limits off).
-pub fn layer(
-    per_second: u32,
-    burst: u32,
-    trusted: Arc<Vec<IpNet>>,
-) -> Option<GovernorLayer<ClientKeyExtractor, NoOpMiddleware<QuantaInstant>, axum::body::Body>> {
-    let per_second = NonZeroU32::new(per_second)?;
-    let config = GovernorConfigBuilder::default()
-        .period(Duration::from_secs(1) / per_second.get())
-        .burst_size(burst.max(1))
-        .key_extractor(ClientKeyExtractor { trusted })
-        .finish()?;
-    let config = Arc::new(config);
-    forget_idle(config.limiter());
-    Some(GovernorLayer::new(config).error_handler(refused))
+type Config = GovernorConfig<ClientKeyExtractor, NoOpMiddleware<QuantaInstant>>;
+type Layer = GovernorLayer<ClientKeyExtractor, NoOpMiddleware<QuantaInstant>, axum::body::Body>;
+
+/// The request limiter: `per_second` requests a second per client after a burst of
+/// `burst`, one bucket per client whichever route it calls.
+pub struct Limits(Arc<Config>);
+
+impl Limits {
+    /// None when `per_second` is 0 (limits off).
+    pub fn new(per_second: u32, burst: u32, trusted: Arc<Vec<IpNet>>) -> Option<Self> {
+        let per_second = NonZeroU32::new(per_second)?;
+        let config = GovernorConfigBuilder::default()
+            .period(Duration::from_secs(1) / per_second.get())
+            .burst_size(burst.max(1))
+            .key_extractor(ClientKeyExtractor { trusted })
+            .finish()?;
+        let config = Arc::new(config);
+        forget_idle(config.limiter());
+        Some(Self(config))
+    }
+
+    /// The limiter as a layer whose refusals take `shape`.
+    pub fn layer(&self, shape: Shape) -> Layer {
+        GovernorLayer::new(self.0.clone()).error_handler(move |error| refused(error, shape))
+    }
 }
 
 /// Every minute, forget the clients idle long enough to have a full bucket again, so
@@ -124,12 +133,12 @@ where
     });
 }
 
-/// A refusal in the API's error shape: 429 with Retry-After for a client over its
+/// A refusal in the route's error shape: 429 with Retry-After for a client over its
 /// limit; anything else the limiter cannot decide is a 500 we log.
-fn refused(error: GovernorError) -> Response {
+fn refused(error: GovernorError, shape: Shape) -> Response {
     match error {
         GovernorError::TooManyRequests { wait_time, .. } => {
-            let mut response = refuse(
+            let mut response = shape.refuse(
                 StatusCode::TOO_MANY_REQUESTS,
                 "RATE_LIMITED",
                 &format!("too many requests; try again in {wait_time} s"),
@@ -142,7 +151,7 @@ fn refused(error: GovernorError) -> Response {
         }
         other => {
             tracing::error!(cause = ?other, "rate limiter could not place a request");
-            refuse(
+            shape.refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "INTERNAL",
                 "internal error",

@@ -24,6 +24,12 @@ pub fn status_of(code: &str) -> StatusCode {
     }
 }
 
+/// A refusal in the REST shape, for a code with no `AppError` (TIMEOUT).
+pub fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "error": { "code": code, "message": message } });
+    (status, Json(body)).into_response()
+}
+
 /// An error answered to a REST client. The domain names input fields as GraphQL
 /// does (`input.ageFrom`); a REST route's parameters carry the same names unprefixed.
 #[derive(Debug)]

@@ -24,6 +24,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use super::Shape;
 use super::graphql;
 use super::state::AppState;
 
@@ -48,23 +49,25 @@ pub fn router(state: AppState) -> Router {
                 .max_age(Duration::from_secs(3600)),
         );
     }
-    let mut api = Router::new()
-        .merge(graphql)
+    let mut graphql = graphql.route("/graphql/ws", get(graphql::subscribe));
+    let mut rest = Router::new()
         .merge(super::oruk::router())
-        .route("/graphql/ws", get(graphql::subscribe))
         .route("/", get(super::maps::page))
         .route("/map.js", get(super::maps::script))
         .route("/map.css", get(super::maps::style))
         .route("/gaps.geojson", get(super::maps::gaps_geojson));
-    if let Some(limit) = super::ratelimit::layer(
+    // One limiter (one bucket per client) for both; each answers in its own shape.
+    if let Some(limits) = super::ratelimit::Limits::new(
         http.rate_limit,
         http.rate_burst,
         Arc::new(http.trusted_proxies.clone()),
     ) {
-        api = api.layer(limit);
+        graphql = graphql.layer(limits.layer(Shape::GraphQl));
+        rest = rest.layer(limits.layer(Shape::Rest));
     }
     Router::new()
-        .merge(api)
+        .merge(graphql)
+        .merge(rest)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(super::metrics::handler))
@@ -115,10 +118,11 @@ async fn within_request_timeout(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let id = graphql::request_id(request.headers());
+    let shape = Shape::of(request.uri().path());
     let limit = Duration::from_millis(state.http.request_timeout_ms);
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => graphql::refuse(
+        Err(_) => shape.refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "TIMEOUT",
             &format!("the request took longer than {} ms", limit.as_millis()),

@@ -118,7 +118,7 @@ pub async fn import(
     let bar = super::progress(rows.len() as u64, "areas");
     let count = rows.len();
     for batch in rows.chunks(BATCH) {
-        super::upsert::<area::Entity>(
+        crate::db::upsert::<area::Entity>(
             db,
             batch.to_vec(),
             &[area::Column::Population, area::Column::PopulationByAge],

@@ -455,11 +455,17 @@ impl ScheduleDraft {
             .map(|t| clock(&format!("{path}.closesAt"), t))
             .transpose()?;
         validate::closes_after_opens(
-            &format!("{path}.closesAt"),
+            &format!("{path}.opensAt"),
             opens_at.as_deref(),
+            &format!("{path}.closesAt"),
             closes_at.as_deref(),
         )?;
-        validate::date_order(&format!("{path}.validTo"), self.valid_from, self.valid_to)?;
+        validate::date_order(
+            &format!("{path}.validFrom"),
+            self.valid_from,
+            &format!("{path}.validTo"),
+            self.valid_to,
+        )?;
         let days: Vec<&str> = unique(&self.days).iter().map(|d| d.code()).collect();
         Ok(schedule::Model {
             id: new_id(),

@@ -2,10 +2,12 @@
 //! the caller's authority from the key (never from the input), in one transaction
 //! with its audit event.
 
+pub mod bulk;
 pub mod capacity;
 pub mod draft;
 pub mod organizations;
 mod parts;
+pub mod record;
 pub mod reports;
 pub mod services;
 

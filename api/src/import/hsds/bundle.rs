@@ -16,31 +16,10 @@ use crate::domain::codes::{
     AccessibilityFeature, CapacityStatus, DayOfWeek, DeliveryMode, EligibilityCriterion,
     EligibilityRule, ReferralRoute, ServiceStatus,
 };
+use crate::domain::edit::record::{FieldError, ServiceRecord as Bundle};
 use crate::domain::validate;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::spatial;
-
-/// A value that failed a check, with its path in the record.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldError {
-    pub path: String,
-    pub message: String,
-}
-
-impl From<AppError> for FieldError {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::BadUserInput { field, message } => Self {
-                path: field,
-                message,
-            },
-            other => Self {
-                path: String::new(),
-                message: other.public_message(),
-            },
-        }
-    }
-}
 
 /// A domain check's answer, its refusal naming the record's path.
 fn checked<T>(result: AppResult<T>) -> Result<T, FieldError> {
@@ -52,31 +31,6 @@ fn error<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Fi
         path: path.into(),
         message: message.into(),
     })
-}
-
-/// Everything one HSDS service becomes.
-#[derive(Clone, Debug)]
-pub struct Bundle {
-    /// The nested organization, or None when the record names an existing one by id.
-    pub organization: Option<organization::Model>,
-    pub service: service::Model,
-    pub taxonomies: Vec<taxonomy::Model>,
-    pub terms: Vec<taxonomy_term::Model>,
-    /// Category term ids, with the path that named each (checked to exist on write).
-    pub categories: Vec<(String, String)>,
-    /// (criterion, value, rule).
-    pub eligibility: Vec<(EligibilityCriterion, String, EligibilityRule)>,
-    pub locations: Vec<location::Model>,
-    pub addresses: Vec<address::Model>,
-    pub accessibility: Vec<accessibility::Model>,
-    pub service_at_locations: Vec<service_at_location::Model>,
-    pub schedules: Vec<schedule::Model>,
-    pub cost_options: Vec<cost_option::Model>,
-    pub service_areas: Vec<service_area::Model>,
-    pub languages: Vec<language::Model>,
-    pub capacities: Vec<capacity::Model>,
-    /// Problems that did not stop the record (kept as given, e.g. a non-GeoJSON extent).
-    pub warnings: Vec<FieldError>,
 }
 
 fn clean(text: &Option<String>) -> Option<String> {
@@ -110,6 +64,18 @@ fn long(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError>
 /// An address clients turn into a link: http or https only.
 fn link(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
     optional(text, path, validate::url)
+}
+
+/// A persistent identifier (HSDS `uri`, `term_uri`): a URN, or else an address
+/// clients may link to, so http or https.
+fn identifier(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
+    optional(text, path, |p, t| {
+        if t.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("urn:")) {
+            validate::short_text(p, t, validate::MAX_NAME_CHARS)
+        } else {
+            validate::url(p, t)
+        }
+    })
 }
 
 /// The first phone number, as the API checks phones (HSDS examples quote them).
@@ -165,15 +131,23 @@ fn byday(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError
     let mut days = Vec::new();
     for part in text.split(',') {
         // RRULE allows an ordinal before the day ("1MO", "-1FR") in monthly rules.
-        let (ordinal, day) = part.trim().split_at(
-            part.trim()
-                .find(|c: char| c.is_ascii_alphabetic())
-                .unwrap_or(0),
-        );
-        let Some(day) = DayOfWeek::from_code(day) else {
-            return error(path, format!("'{part}' is not an RRULE day (MO..SU)"));
+        let part = part.trim();
+        let (ordinal, day) =
+            part.split_at(part.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(0));
+        let digits = ordinal.trim_start_matches(['+', '-']);
+        let ordinal_ok = ordinal.len() - digits.len() <= 1
+            && digits.len() <= 2
+            && digits.bytes().all(|b| b.is_ascii_digit());
+        let (true, Some(day)) = (ordinal_ok, DayOfWeek::from_code(day)) else {
+            return error(
+                path,
+                format!("'{part}' is not an RRULE day (MO..SU, or 1MO, -1FR)"),
+            );
         };
-        days.push(format!("{ordinal}{}", day.code()));
+        let day = format!("{ordinal}{}", day.code());
+        if !days.contains(&day) {
+            days.push(day);
+        }
     }
     Ok(Some(days.join(",")))
 }
@@ -202,16 +176,28 @@ fn term_row(term: &model::TaxonomyTerm, path: &str) -> Result<taxonomy_term::Mod
             .as_ref()
             .map(|t| t.id.trim().to_string()),
         vocabulary: short(&term.taxonomy, &format!("{path}.taxonomy"))?
-            .or_else(|| term.taxonomy_detail.as_ref().map(|t| t.name.clone()))
+            .or(match &term.taxonomy_detail {
+                Some(t) => Some(required(&t.name, &format!("{path}.taxonomy_detail.name"))?),
+                None => None,
+            })
             .unwrap_or_else(|| "default".to_string()),
-        term_uri: link(&term.term_uri, &format!("{path}.term_uri"))?,
+        term_uri: identifier(&term.term_uri, &format!("{path}.term_uri"))?,
         id,
     })
 }
 
+/// Check one HSDS record and turn it into a service record owned by
+/// `authority_id`, its rows stamped `now`.
+pub fn build(
+    record: &model::Service,
+    authority_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Bundle, FieldError> {
+    Bundle::build(record, authority_id, now)
+}
+
 impl Bundle {
-    /// Check and convert. `now` stamps rows; `authority_id` owns them.
-    pub fn build(
+    fn build(
         record: &model::Service,
         authority_id: i32,
         now: DateTime<Utc>,
@@ -245,7 +231,7 @@ impl Bundle {
                 email: optional(&org.email, "organization.email", validate::email)?,
                 website: link(&org.website, "organization.website")?,
                 phone: first_phone(&org.phones, "organization.phones")?,
-                uri: link(&org.uri, "organization.uri")?,
+                uri: identifier(&org.uri, "organization.uri")?,
                 created_at: now,
                 updated_at: now,
             }),
@@ -355,7 +341,7 @@ impl Bundle {
                     &format!("{path}.taxonomy_detail.description"),
                 )?
                 .unwrap_or_default(),
-                uri: link(&t.uri, &format!("{path}.taxonomy_detail.uri"))?,
+                uri: identifier(&t.uri, &format!("{path}.taxonomy_detail.uri"))?,
                 version: short(&t.version, &format!("{path}.taxonomy_detail.version"))?,
             });
         }
@@ -453,15 +439,17 @@ impl Bundle {
         let opens_at = clock(&s.opens_at, &format!("{path}.opens_at"))?;
         let closes_at = clock(&s.closes_at, &format!("{path}.closes_at"))?;
         checked(validate::closes_after_opens(
-            &format!("{path}.closes_at"),
+            &format!("{path}.opens_at"),
             opens_at.as_deref(),
+            &format!("{path}.closes_at"),
             closes_at.as_deref(),
         ))?;
         let valid_from = date(&s.valid_from, &format!("{path}.valid_from"))?;
         let valid_to = date(&s.valid_to, &format!("{path}.valid_to"))?;
         checked(validate::date_order(
-            &format!("{path}.valid_to"),
+            &format!("{path}.valid_from"),
             valid_from,
+            &format!("{path}.valid_to"),
             valid_to,
         ))?;
         self.schedules.push(schedule::Model {
@@ -488,8 +476,9 @@ impl Bundle {
         if self.service_areas.iter().any(|x| x.id == id) {
             return Ok(());
         }
-        let extent = clean(&area.extent);
-        let extent_type = clean(&area.extent_type).map(|t| t.to_ascii_lowercase());
+        let extent = long(&area.extent, &format!("{path}.extent"))?;
+        let extent_type = short(&area.extent_type, &format!("{path}.extent_type"))?
+            .map(|t| t.to_ascii_lowercase());
         if let (Some(text), Some("geojson")) = (&extent, extent_type.as_deref())
             && let Err(message) = spatial::parse_polygons(text)
         {
@@ -650,8 +639,9 @@ impl Bundle {
         let valid_from = date(&c.valid_from, &format!("{path}.valid_from"))?;
         let valid_to = date(&c.valid_to, &format!("{path}.valid_to"))?;
         checked(validate::date_order(
-            &format!("{path}.valid_to"),
+            &format!("{path}.valid_from"),
             valid_from,
+            &format!("{path}.valid_to"),
             valid_to,
         ))?;
         self.cost_options.push(cost_option::Model {
@@ -723,7 +713,19 @@ impl Bundle {
 fn uk_address(row: &address::Model) -> bool {
     matches!(
         row.country.to_ascii_uppercase().as_str(),
-        "" | "GB" | "GBR" | "UK" | "UNITED KINGDOM"
+        "" | "GB"
+            | "GBR"
+            | "UK"
+            | "UNITED KINGDOM"
+            | "GREAT BRITAIN"
+            | "ENGLAND"
+            | "SCOTLAND"
+            | "WALES"
+            | "NORTHERN IRELAND"
+            | "GB-ENG"
+            | "GB-SCT"
+            | "GB-WLS"
+            | "GB-NIR"
     )
 }
 
@@ -750,7 +752,12 @@ fn address_row(
         postal_code: short(&Some(a.postal_code.clone()), &format!("{path}.postal_code"))?
             .unwrap_or_default(),
         country: short(&Some(a.country.clone()), &format!("{path}.country"))?.unwrap_or_default(),
-        address_type: a.address_type.trim().to_ascii_lowercase(),
+        address_type: short(
+            &Some(a.address_type.clone()),
+            &format!("{path}.address_type"),
+        )?
+        .unwrap_or_default()
+        .to_ascii_lowercase(),
     };
     if uk_address(&row) && !row.postal_code.is_empty() {
         let postcode = checked(validate::postcode(

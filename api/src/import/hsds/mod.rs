@@ -6,7 +6,6 @@
 
 mod bundle;
 mod model;
-mod write;
 
 use chrono::Utc;
 use entity::authority;
@@ -18,9 +17,10 @@ use sea_orm::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use bundle::FieldError;
-use write::{Outcome, WriteError};
+use crate::domain::edit::bulk::{self as write, Outcome, WriteError};
+pub use crate::domain::edit::record::FieldError;
 
+use crate::domain::edit::record::ServiceRecord;
 use crate::error::{AppError, AppResult};
 
 const CHUNK: usize = 200;
@@ -87,13 +87,13 @@ fn record_id(record: &Value, index: usize) -> String {
 }
 
 /// Check one record into a bundle, naming the failing path.
-fn check(record: &Value, authority_id: i32) -> Result<bundle::Bundle, FieldError> {
+fn check(record: &Value, authority_id: i32) -> Result<ServiceRecord, FieldError> {
     let parsed: model::Service =
         serde_path_to_error::deserialize(record).map_err(|e| FieldError {
             path: e.path().to_string(),
             message: e.into_inner().to_string(),
         })?;
-    bundle::Bundle::build(&parsed, authority_id, Utc::now())
+    bundle::build(&parsed, authority_id, Utc::now())
 }
 
 /// Check and write one chunk of records; `first` is the index of its first record
@@ -106,7 +106,7 @@ async fn write_chunk(
     report: &mut ImportReport,
 ) -> AppResult<()> {
     let actor = format!("import:{}", authority.slug);
-    let mut checked: Vec<(String, bundle::Bundle, String)> = Vec::new();
+    let mut checked: Vec<(String, ServiceRecord, String)> = Vec::new();
     for (offset, record) in chunk.iter().enumerate() {
         let id = record_id(record, first + offset);
         match check(record, authority.id) {

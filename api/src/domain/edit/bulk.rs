@@ -1,4 +1,4 @@
-//! Write checked HSDS bundles. Rows upsert by HSDS id; a record whose content hash is
+//! The bulk writer: checked service records (imports, feeds) written in batches. Rows upsert by HSDS id; a record whose content hash is
 //! unchanged writes nothing (re-importing a file is a no-op). `write` takes one record
 //! (the caller wraps it in a savepoint, so it lands whole or not at all); `write_new`
 //! takes a batch of records not seen before in a few multi-row statements, and the
@@ -15,8 +15,8 @@ use entity::{
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-use super::bundle::{Bundle, FieldError};
-use crate::import::upsert;
+use super::record::{FieldError, ServiceRecord as Bundle};
+use crate::db::upsert;
 
 /// Why a record did not land.
 #[derive(Debug)]
