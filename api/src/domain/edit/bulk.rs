@@ -12,7 +12,6 @@ use entity::{
     language, location, organization, schedule, service, service_area, service_at_location,
     service_taxonomy, taxonomy, taxonomy_term,
 };
-use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::record::{FieldError, ServiceRecord as Bundle};
@@ -354,62 +353,22 @@ pub async fn write_new(
     Ok(count)
 }
 
-/// Remove a service's parts before they are written anew; returns its old capacities
-/// (to record only real capacity changes). Schedules hang off its
-/// service_at_locations too.
+/// Remove a service's parts before they are written anew (as the API's writer
+/// does, `parts::clear`); returns its old capacities (to record only real capacity
+/// changes).
 async fn clear_service_parts(
     db: &impl ConnectionTrait,
     service_id: &str,
 ) -> Result<Vec<capacity::Model>, DbErr> {
-    let service_id = service_id.to_string();
-    let old_sals: Vec<String> = service_at_location::Entity::find()
-        .filter(service_at_location::Column::ServiceId.eq(&service_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    schedule::Entity::delete_many()
-        .filter(
-            schedule::Column::ServiceId
-                .eq(&service_id)
-                .or(schedule::Column::ServiceAtLocationId.is_in(old_sals)),
-        )
-        .exec(db)
-        .await?;
-    service_at_location::Entity::delete_many()
-        .filter(service_at_location::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    cost_option::Entity::delete_many()
-        .filter(cost_option::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    service_area::Entity::delete_many()
-        .filter(service_area::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    language::Entity::delete_many()
-        .filter(language::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    eligibility::Entity::delete_many()
-        .filter(eligibility::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
-    service_taxonomy::Entity::delete_many()
-        .filter(service_taxonomy::Column::ServiceId.eq(&service_id))
-        .exec(db)
-        .await?;
+    super::parts::clear(db, service_id, super::parts::Kinds::ALL).await?;
     let old_capacities = capacity::Entity::find()
-        .filter(capacity::Column::ServiceId.eq(&service_id))
+        .filter(capacity::Column::ServiceId.eq(service_id))
         .all(db)
         .await?;
     capacity::Entity::delete_many()
-        .filter(capacity::Column::ServiceId.eq(&service_id))
+        .filter(capacity::Column::ServiceId.eq(service_id))
         .exec(db)
         .await?;
-
     Ok(old_capacities)
 }
 

@@ -6,7 +6,7 @@ use entity::{
     service_area, service_at_location, service_taxonomy, taxonomy_term,
 };
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 
 use super::draft::Parts;
@@ -42,47 +42,127 @@ async fn term_ids(db: &impl ConnectionTrait, codes: &[String]) -> AppResult<Vec<
     }
 }
 
-/// Write the parts a draft gives, replacing what is stored for them.
-pub async fn replace(db: &impl ConnectionTrait, service_id: &str, parts: Parts) -> AppResult<()> {
+/// Which of a service's own rows a write replaces.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Kinds {
+    pub terms: bool,
+    pub eligibility: bool,
+    pub locations: bool,
+    pub cost_options: bool,
+    pub schedules: bool,
+    pub languages: bool,
+    pub service_areas: bool,
+}
+
+impl Kinds {
+    pub const ALL: Kinds = Kinds {
+        terms: true,
+        eligibility: true,
+        locations: true,
+        cost_options: true,
+        schedules: true,
+        languages: true,
+        service_areas: true,
+    };
+}
+
+/// Remove a service's rows of these kinds: the one place both writers (the API's
+/// and the bulk writer) clear what they are about to write anew. Unlinked locations
+/// no other service uses go too, with their addresses, features, languages and
+/// schedules.
+pub(super) async fn clear(
+    db: &impl ConnectionTrait,
+    service_id: &str,
+    kinds: Kinds,
+) -> Result<(), DbErr> {
     let id = service_id.to_string();
-    if let Some(codes) = &parts.taxonomy_terms {
-        let ids = term_ids(db, codes).await?;
+    if kinds.terms {
         service_taxonomy::Entity::delete_many()
             .filter(service_taxonomy::Column::ServiceId.eq(&id))
             .exec(db)
             .await?;
-        if !ids.is_empty() {
-            service_taxonomy::Entity::insert_many(ids.into_iter().map(|term| {
-                service_taxonomy::ActiveModel {
-                    service_id: Set(id.clone()),
-                    taxonomy_term_id: Set(term),
-                }
-            }))
-            .exec_without_returning(db)
-            .await?;
-        }
     }
-    if let Some(rules) = parts.eligibility {
+    if kinds.eligibility {
         eligibility::Entity::delete_many()
             .filter(eligibility::Column::ServiceId.eq(&id))
             .exec(db)
             .await?;
-        if !rules.is_empty() {
-            eligibility::Entity::insert_many(rules.into_iter().map(|(criterion, value, rule)| {
-                eligibility::ActiveModel {
-                    service_id: Set(id.clone()),
-                    criterion: Set(criterion),
-                    value: Set(value),
-                    rule: Set(rule),
-                    ..Default::default()
-                }
-            }))
-            .exec_without_returning(db)
+    }
+    if kinds.locations {
+        clear_locations(db, &id).await?;
+    }
+    if kinds.cost_options {
+        cost_option::Entity::delete_many()
+            .filter(cost_option::Column::ServiceId.eq(&id))
+            .exec(db)
             .await?;
-        }
+    }
+    if kinds.schedules {
+        schedule::Entity::delete_many()
+            .filter(schedule::Column::ServiceId.eq(&id))
+            .exec(db)
+            .await?;
+    }
+    if kinds.languages {
+        language::Entity::delete_many()
+            .filter(language::Column::ServiceId.eq(&id))
+            .exec(db)
+            .await?;
+    }
+    if kinds.service_areas {
+        service_area::Entity::delete_many()
+            .filter(service_area::Column::ServiceId.eq(&id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Write the parts a draft gives, replacing what is stored for them.
+pub async fn replace(db: &impl ConnectionTrait, service_id: &str, parts: Parts) -> AppResult<()> {
+    let id = service_id.to_string();
+    let term_ids = match &parts.taxonomy_terms {
+        Some(codes) => Some(term_ids(db, codes).await?),
+        None => None,
+    };
+    let kinds = Kinds {
+        terms: term_ids.is_some(),
+        eligibility: parts.eligibility.is_some(),
+        locations: parts.locations.is_some(),
+        cost_options: parts.cost_options.is_some(),
+        schedules: parts.schedules.is_some(),
+        languages: parts.languages.is_some(),
+        service_areas: parts.service_areas.is_some(),
+    };
+    clear(db, &id, kinds).await?;
+    if let Some(ids) = term_ids
+        && !ids.is_empty()
+    {
+        service_taxonomy::Entity::insert_many(ids.into_iter().map(|term| {
+            service_taxonomy::ActiveModel {
+                service_id: Set(id.clone()),
+                taxonomy_term_id: Set(term),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    if let Some(rules) = parts.eligibility
+        && !rules.is_empty()
+    {
+        eligibility::Entity::insert_many(rules.into_iter().map(|(criterion, value, rule)| {
+            eligibility::ActiveModel {
+                service_id: Set(id.clone()),
+                criterion: Set(criterion),
+                value: Set(value),
+                rule: Set(rule),
+                ..Default::default()
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
     }
     if let Some(located) = parts.locations {
-        clear_locations(db, &id).await?;
         let mut locations = Vec::new();
         let mut addresses = Vec::new();
         let mut features = Vec::new();
@@ -99,31 +179,15 @@ pub async fn replace(db: &impl ConnectionTrait, service_id: &str, parts: Parts) 
         insert::<service_at_location::Entity, _>(db, links).await?;
     }
     if let Some(rows) = parts.cost_options {
-        cost_option::Entity::delete_many()
-            .filter(cost_option::Column::ServiceId.eq(&id))
-            .exec(db)
-            .await?;
         insert::<cost_option::Entity, _>(db, rows).await?;
     }
     if let Some(rows) = parts.schedules {
-        schedule::Entity::delete_many()
-            .filter(schedule::Column::ServiceId.eq(&id))
-            .exec(db)
-            .await?;
         insert::<schedule::Entity, _>(db, rows).await?;
     }
     if let Some(rows) = parts.languages {
-        language::Entity::delete_many()
-            .filter(language::Column::ServiceId.eq(&id))
-            .exec(db)
-            .await?;
         insert::<language::Entity, _>(db, rows).await?;
     }
     if let Some(rows) = parts.service_areas {
-        service_area::Entity::delete_many()
-            .filter(service_area::Column::ServiceId.eq(&id))
-            .exec(db)
-            .await?;
         insert::<service_area::Entity, _>(db, rows).await?;
     }
     Ok(())
@@ -142,9 +206,10 @@ where
     Ok(())
 }
 
-/// Unlink the service's locations, and remove those no other service uses, with
-/// their addresses, features, languages and schedules.
-async fn clear_locations(db: &impl ConnectionTrait, service_id: &str) -> AppResult<()> {
+/// Unlink the service's locations (and the schedules on those links), and remove
+/// those no other service uses, with their addresses, features, languages and
+/// schedules.
+async fn clear_locations(db: &impl ConnectionTrait, service_id: &str) -> Result<(), DbErr> {
     let links: Vec<(String, String)> = service_at_location::Entity::find()
         .select_only()
         .columns([
