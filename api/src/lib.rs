@@ -27,6 +27,8 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod import;
+pub mod live;
 pub mod openreferral;
+pub mod snapshot;
 pub mod spatial;
 pub mod telemetry;

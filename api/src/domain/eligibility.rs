@@ -65,9 +65,9 @@ pub struct Session {
     pub days: Vec<DayOfWeek>,
     pub opens: Option<u16>,
     pub closes: Option<u16>,
-    #[serde(with = "crate::domain::search::snapshot::time::date_option")]
+    #[serde(with = "crate::domain::wire::date_option")]
     pub valid_from: Option<NaiveDate>,
-    #[serde(with = "crate::domain::search::snapshot::time::date_option")]
+    #[serde(with = "crate::domain::wire::date_option")]
     pub valid_to: Option<NaiveDate>,
 }
 
@@ -453,6 +453,27 @@ fn referral(route: ReferralRoute, listing: &Listing, x: bool) -> Reason {
 }
 
 /// Assess a listing for a person on `today`, with sentences.
+/// A residency rule judged for a place: `inside` says whether the place lies in the
+/// area (None when the area's boundary is not loaded: UNKNOWN, never a refusal).
+pub fn residency(area_code: &str, inside: Option<bool>, explain: bool) -> Reason {
+    let (outcome, detail) = match inside {
+        Some(true) => (
+            Outcome::Met,
+            format!("For residents of {area_code}; this place is inside"),
+        ),
+        Some(false) => (
+            Outcome::NotMet,
+            format!("For residents of {area_code}; this place is outside"),
+        ),
+        None => (Outcome::Unknown, format!("For residents of {area_code}")),
+    };
+    Reason {
+        criterion: Criterion::Residency,
+        outcome,
+        detail: if explain { detail } else { String::new() },
+    }
+}
+
 pub fn assess(person: &Person, listing: &Listing, today: NaiveDate) -> Vec<Reason> {
     assess_with(person, listing, today, true)
 }
@@ -505,6 +526,27 @@ pub fn assess_into(
     }
     if let Some(route) = person.referral_route {
         reasons.push(referral(route, listing, x));
+    }
+}
+
+#[cfg(test)]
+mod residency_tests {
+    use super::*;
+
+    #[test]
+    fn residency_is_met_inside_not_met_outside_and_unknown_without_the_boundary() {
+        assert_eq!(
+            residency("E08000009", Some(true), true).outcome,
+            Outcome::Met
+        );
+        let outside = residency("E08000009", Some(false), true);
+        assert_eq!(outside.outcome, Outcome::NotMet);
+        assert_eq!(
+            outside.detail,
+            "For residents of E08000009; this place is outside"
+        );
+        assert_eq!(residency("E08000009", None, true).outcome, Outcome::Unknown);
+        assert_eq!(residency("E08000009", Some(false), false).detail, "");
     }
 }
 

@@ -3,9 +3,7 @@
 
 pub mod auth;
 pub mod capacity;
-pub mod changes;
 pub mod codes;
-pub mod demand;
 pub mod edit;
 pub mod eligibility;
 pub mod freshness;
@@ -19,6 +17,7 @@ pub mod review;
 pub mod search;
 pub mod taxonomy;
 pub mod validate;
+pub mod wire;
 
 /// How listings are read; from configuration.
 #[derive(Clone, Copy, Debug)]

@@ -15,9 +15,9 @@ use super::inputs::{
 use super::organizations::Organization;
 use super::services::Service;
 use super::{caller, client, db, policy};
-use crate::domain::changes::{Changes, ServiceChanged};
 use crate::domain::edit::{self, Editor};
 use crate::error::{AppError, AppResult};
+use crate::live::changes::{Changes, ServiceChanged};
 
 #[derive(SimpleObject)]
 pub struct OrganizationPayload {

@@ -10,12 +10,12 @@ use super::loaders::LocationById;
 use super::places::Location;
 use super::services::Service;
 use super::{db, load};
-use crate::domain::demand::{DemandRecorder, SearchEvent};
 use crate::domain::eligibility::{self, Person, Window};
 use crate::domain::paging::Page;
 use crate::domain::place::{self, PlaceQuery};
 use crate::domain::search::{self, ReachKind, SearchHandle, SearchRequest};
 use crate::error::AppError;
+use crate::live::demand::{DemandRecorder, SearchEvent};
 
 /// Default search radius in metres.
 pub const DEFAULT_RADIUS_METRES: i32 = 5000;

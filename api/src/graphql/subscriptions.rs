@@ -10,11 +10,11 @@ use super::search::{DEFAULT_RADIUS_METRES, MAX_RADIUS_METRES, PlaceInput, Reach}
 use super::services::Service;
 use super::{db, policy};
 use crate::domain::capacity;
-use crate::domain::changes::{Changes, ServiceChanged};
 use crate::domain::place::{self, PlaceQuery};
 use crate::domain::search::SearchHandle;
 use crate::domain::search::index::Reach as IndexReach;
 use crate::error::AppError;
+use crate::live::changes::{Changes, ServiceChanged};
 
 /// A service's capacity changed.
 #[derive(SimpleObject)]

@@ -8,12 +8,12 @@ use sea_orm::DatabaseConnection;
 
 use super::metrics::Metrics;
 use crate::config::HttpArgs;
-use crate::domain::changes::Changes;
 use crate::graphql::ReportLimiter;
+use crate::live::changes::Changes;
 
 use super::gate::Gate;
-use crate::domain::demand::DemandRecorder;
 use crate::domain::search::SearchHandle;
+use crate::live::demand::DemandRecorder;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -35,12 +35,12 @@ pub struct Entry {
     /// Lower-case name and description, for `text`.
     pub text: String,
     /// Recorded status, when it expires, and the places available.
-    #[serde(with = "super::snapshot::time::capacity")]
+    #[serde(with = "crate::domain::wire::capacity")]
     pub capacity: Option<(CapacityStatus, DateTime<Utc>, Option<i32>)>,
-    #[serde(with = "super::snapshot::time::option")]
+    #[serde(with = "crate::domain::wire::option")]
     pub last_verified_at: Option<DateTime<Utc>>,
     /// The service row's `updated_at` when loaded, to follow changes.
-    #[serde(with = "super::snapshot::time")]
+    #[serde(with = "crate::domain::wire")]
     pub updated_at: DateTime<Utc>,
     pub service_areas: Vec<MultiPolygon<f64>>,
     /// Delivered online or by telephone.

@@ -8,7 +8,6 @@
 pub mod index;
 pub mod load;
 mod shapes;
-pub mod snapshot;
 mod verdict;
 
 use std::collections::HashMap;
@@ -22,9 +21,10 @@ use sea_orm::{DatabaseConnection, DbErr};
 use self::index::{Reach, SearchIndex};
 use super::Policy;
 use super::codes::CapacityStatus;
-use super::eligibility::{self, Criterion, Fit, Outcome, Person, Reason};
+use super::eligibility::{self, Fit, Outcome, Person, Reason};
 use super::paging::{self, Page};
 use crate::error::{AppError, AppResult};
+use crate::snapshot;
 use crate::spatial::Coordinates;
 
 /// Services loaded per page at start-up.
@@ -218,12 +218,15 @@ impl SearchHandle {
         }
         let started = std::time::Instant::now();
         let file = path.to_path_buf();
-        let entries =
-            match tokio::task::spawn_blocking(move || snapshot::read(&file, &expected)).await {
-                Ok(Ok(entries)) => entries,
-                Ok(Err(why)) => return Ok(Err(why)),
-                Err(_) => return Ok(Err(Refused::Damaged("reader panicked".into()))),
-            };
+        let entries = match tokio::task::spawn_blocking(move || {
+            snapshot::read::<index::Entry>(&file, &expected)
+        })
+        .await
+        {
+            Ok(Ok(entries)) => entries,
+            Ok(Err(why)) => return Ok(Err(why)),
+            Err(_) => return Ok(Err(Refused::Damaged("reader panicked".into()))),
+        };
         let read = started.elapsed();
         let areas = load::areas(db).await?;
         self.follow
@@ -512,23 +515,8 @@ fn assess_into(
 ) {
     eligibility::assess_into(&request.person, &entry.listing, today, explain, reasons);
     if let Some(code) = &entry.residency_area {
-        let (outcome, detail) = match index.resident(code, request.near) {
-            Some(true) => (
-                Outcome::Met,
-                format!("For residents of {code}; this place is inside"),
-            ),
-            Some(false) => (
-                Outcome::NotMet,
-                format!("For residents of {code}; this place is outside"),
-            ),
-            None => (Outcome::Unknown, format!("For residents of {code}")),
-        };
-        let detail = if explain { detail } else { String::new() };
-        reasons.push(Reason {
-            criterion: Criterion::Residency,
-            outcome,
-            detail,
-        });
+        let inside = index.resident(code, request.near);
+        reasons.push(eligibility::residency(code, inside, explain));
     }
 }
 

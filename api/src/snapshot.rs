@@ -1,5 +1,7 @@
-//! The search index's entries saved to a file, so a restart reads one file instead of
-//! every listing table (at 1M services: seconds instead of a minute). The database
+//! The search index snapshot's file format: the index's entries saved to a file, so
+//! a restart reads one file instead of every listing table (at 1M services: seconds
+//! instead of a minute). It knows frames, checksums and chunks of any serde type; the
+//! index (`domain::search`) decides what goes in. The database
 //! stays the source of truth: a snapshot is only used when it was written from this
 //! same database (its instance id) under the same capacity policy and format, and the
 //! caller then reloads whatever changed since it was written (`SearchHandle::open`).
@@ -14,13 +16,12 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::index::Entry;
-
 const MAGIC: &[u8; 8] = b"SPSNAP\r\n";
-/// Bump whenever `Entry`, or anything it holds, changes shape: older files are then
-/// refused rather than misread.
+/// Bump whenever `domain::search::index::Entry`, or anything it holds, changes shape:
+/// older files are then refused rather than misread.
 pub const FORMAT: u32 = 1;
 /// Entries per chunk: chunks decode on every core, and are read from the index
 /// under short read locks when written.
@@ -65,7 +66,7 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    pub fn encode(entries: &[&Entry]) -> io::Result<Self> {
+    pub fn encode<T: Serialize>(entries: &[&T]) -> io::Result<Self> {
         Ok(Chunk {
             count: entries.len(),
             bytes: postcard::to_stdvec(entries).map_err(io::Error::other)?,
@@ -166,7 +167,10 @@ pub fn read_header(path: &Path) -> Result<Header, Refused> {
 
 /// Read every entry of a snapshot whose header is `expected`, in chunks, decoding them
 /// on all cores.
-pub fn read(path: &Path, expected: &Header) -> Result<Vec<Vec<Entry>>, Refused> {
+pub fn read<T: DeserializeOwned + Send>(
+    path: &Path,
+    expected: &Header,
+) -> Result<Vec<Vec<T>>, Refused> {
     let mut bytes = Vec::new();
     open(path)?.read_to_end(&mut bytes)?;
     let body = bytes.strip_prefix(MAGIC).ok_or(Refused::Mismatch)?;
@@ -199,7 +203,7 @@ pub fn read(path: &Path, expected: &Header) -> Result<Vec<Vec<Entry>>, Refused> 
     Ok(decoded)
 }
 
-fn decode_parallel(chunks: &[&[u8]]) -> Result<Vec<Vec<Entry>>, Refused> {
+fn decode_parallel<T: DeserializeOwned + Send>(chunks: &[&[u8]]) -> Result<Vec<Vec<T>>, Refused> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_worker = chunks.len().div_ceil(workers).max(1);
     std::thread::scope(|scope| {
@@ -208,7 +212,7 @@ fn decode_parallel(chunks: &[&[u8]]) -> Result<Vec<Vec<Entry>>, Refused> {
             .map(|mine| {
                 scope.spawn(move || {
                     mine.iter()
-                        .map(|chunk| postcard::from_bytes::<Vec<Entry>>(chunk).map_err(damaged))
+                        .map(|chunk| postcard::from_bytes::<Vec<T>>(chunk).map_err(damaged))
                         .collect::<Result<Vec<_>, _>>()
                 })
             })
@@ -253,93 +257,12 @@ fn next_frame(bytes: &[u8]) -> Result<(&[u8], &[u8]), Refused> {
     Ok((body, rest))
 }
 
-/// Times and dates as integers in a snapshot: chrono's own serde form is text, and
-/// parsing it was a fifth of a restore. Exact to the nanosecond.
-pub mod time {
-    use chrono::{DateTime, NaiveDate, Utc};
-    use serde::de::Error;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    fn to_parts(t: &DateTime<Utc>) -> (i64, u32) {
-        (t.timestamp(), t.timestamp_subsec_nanos())
-    }
-
-    fn from_parts<E: Error>((secs, nanos): (i64, u32)) -> Result<DateTime<Utc>, E> {
-        DateTime::from_timestamp(secs, nanos).ok_or_else(|| E::custom("time out of range"))
-    }
-
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        to_parts(t).serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        from_parts(Deserialize::deserialize(d)?)
-    }
-
-    pub mod option {
-        use super::*;
-
-        pub fn serialize<S: Serializer>(
-            t: &Option<DateTime<Utc>>,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            t.as_ref().map(to_parts).serialize(s)
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(
-            d: D,
-        ) -> Result<Option<DateTime<Utc>>, D::Error> {
-            Option::deserialize(d)?.map(from_parts).transpose()
-        }
-    }
-
-    /// `Entry::capacity`: (status, expiry, places available).
-    pub mod capacity {
-        use super::*;
-        use crate::domain::codes::CapacityStatus;
-
-        type Capacity = Option<(CapacityStatus, DateTime<Utc>, Option<i32>)>;
-
-        pub fn serialize<S: Serializer>(c: &Capacity, s: S) -> Result<S::Ok, S::Error> {
-            c.as_ref()
-                .map(|(status, at, places)| (status, to_parts(at), places))
-                .serialize(s)
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Capacity, D::Error> {
-            let parts: Option<(CapacityStatus, (i64, u32), Option<i32>)> =
-                Deserialize::deserialize(d)?;
-            parts
-                .map(|(status, at, places)| Ok((status, from_parts(at)?, places)))
-                .transpose()
-        }
-    }
-
-    /// A date as days from the common era's first day.
-    pub mod date_option {
-        use super::*;
-        use chrono::Datelike;
-
-        pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
-            d.map(|d| d.num_days_from_ce()).serialize(s)
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-            Option::<i32>::deserialize(d)?
-                .map(|days| {
-                    NaiveDate::from_num_days_from_ce_opt(days)
-                        .ok_or_else(|| D::Error::custom("date out of range"))
-                })
-                .transpose()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::codes::{CapacityStatus, DayOfWeek, DeliveryMode};
     use crate::domain::eligibility::{Listing, Price, Session};
+    use crate::domain::search::index::Entry;
     use crate::spatial::Coordinates;
 
     fn header() -> Header {
@@ -466,10 +389,13 @@ mod tests {
                 ..written.clone()
             },
         ] {
-            assert!(matches!(read(&path, &other), Err(Refused::Mismatch)));
+            assert!(matches!(
+                read::<Entry>(&path, &other),
+                Err(Refused::Mismatch)
+            ));
         }
         assert!(matches!(
-            read(&dir.path().join("none"), &written),
+            read::<Entry>(&dir.path().join("none"), &written),
             Err(Refused::Missing(_))
         ));
     }
@@ -484,7 +410,7 @@ mod tests {
         for cut in [bytes.len() - 1, bytes.len() - 9, bytes.len() / 2, 20] {
             std::fs::write(&path, &bytes[..cut]).expect("cut");
             assert!(
-                matches!(read(&path, &written), Err(Refused::Damaged(_))),
+                matches!(read::<Entry>(&path, &written), Err(Refused::Damaged(_))),
                 "cut at {cut}"
             );
         }
@@ -492,6 +418,9 @@ mod tests {
         let middle = scribbled.len() / 2;
         scribbled[middle] ^= 0x10;
         std::fs::write(&path, &scribbled).expect("scribble");
-        assert!(matches!(read(&path, &written), Err(Refused::Damaged(_))));
+        assert!(matches!(
+            read::<Entry>(&path, &written),
+            Err(Refused::Damaged(_))
+        ));
     }
 }

@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use super::search::SearchHandle;
+use crate::domain::search::SearchHandle;
 
 /// The PostgreSQL channel replicas tell each other on.
 pub const CHANNEL: &str = "signpost_changes";
