@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::codes::{AccessibilityFeature, DayOfWeek, DeliveryMode, ReferralRoute};
+pub use super::person::{Person, PersonQuestion, Window, WindowQuestion};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Criterion {
@@ -35,28 +36,6 @@ pub struct Reason {
     pub criterion: Criterion,
     pub outcome: Outcome,
     pub detail: String,
-}
-
-/// A time window on a day, in minutes after midnight.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Window {
-    pub day: DayOfWeek,
-    pub from: u16,
-    pub to: u16,
-}
-
-/// The person, as far as the link worker said. `None` means "not said": not assessed.
-#[derive(Clone, Debug, Default)]
-pub struct Person {
-    pub age: Option<f64>,
-    pub gender: Option<String>,
-    pub circumstances: Option<Vec<String>>,
-    pub languages: Option<Vec<String>>,
-    pub access_needs: Option<Vec<AccessibilityFeature>>,
-    pub max_cost_pence: Option<i64>,
-    pub availability: Option<Vec<Window>>,
-    pub delivery_modes: Option<Vec<DeliveryMode>>,
-    pub referral_route: Option<ReferralRoute>,
 }
 
 /// A weekly session.

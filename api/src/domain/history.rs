@@ -4,6 +4,7 @@ use entity::audit_event;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Map, Value, json};
 
+use super::auth::Caller;
 use crate::error::AppResult;
 
 /// Fields that change on every write and say nothing on their own.
@@ -15,12 +16,15 @@ const NOISE: &[&str] = &[
     "updated_by",
 ];
 
-/// The events about service `id` (its details, capacity and reports).
+/// The events about service `id` (its details, capacity and reports): only for
+/// editors and admins of the authority that owns it (`owned::service`).
 pub async fn of_service(
     db: &impl ConnectionTrait,
+    caller: &Caller,
     id: &str,
     limit: u64,
 ) -> AppResult<Vec<audit_event::Model>> {
+    super::owned::service(db, caller, id).await?;
     Ok(audit_event::Entity::find()
         .filter(audit_event::Column::EntityId.eq(id))
         .filter(audit_event::Column::Entity.is_in(["service", "capacity"]))

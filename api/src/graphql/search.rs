@@ -10,17 +10,15 @@ use super::loaders::LocationById;
 use super::places::Location;
 use super::services::Service;
 use super::{db, load};
-use crate::domain::eligibility::{self, Person, Window};
+use crate::domain::eligibility::{self, Person, PersonQuestion, WindowQuestion};
 use crate::domain::paging::Page;
 use crate::domain::place::{self, PlaceQuery};
 use crate::domain::search::{self, ReachKind, SearchHandle, SearchRequest};
+use crate::domain::validate::Fields;
 use crate::error::AppError;
 use crate::live::demand::{DemandRecorder, SearchEvent};
 
-/// Default search radius in metres.
-pub const DEFAULT_RADIUS_METRES: i32 = 5000;
-/// Largest search radius in metres.
-pub const MAX_RADIUS_METRES: i32 = 100_000;
+pub use crate::domain::search::DEFAULT_RADIUS_METRES;
 
 /// Where to search from: a postcode, or a latitude and longitude (WGS84 degrees).
 #[derive(InputObject)]
@@ -165,74 +163,34 @@ impl ServiceMatch {
     }
 }
 
-fn clock_minutes(text: &str, field: &str) -> Result<u16, AppError> {
-    use crate::domain::validate;
-    validate::time_of_day(field, text).map(validate::minutes_of)
-}
-
 impl PersonInput {
-    /// Check the person and turn them into the domain's terms.
+    /// The person in the domain's terms, checked there (`Person::check`).
     pub(crate) fn into_domain(self) -> Result<Person, AppError> {
-        if let Some(age) = self.age
-            && (!age.is_finite() || !(0.0..=130.0).contains(&age))
-        {
-            return Err(AppError::bad_input(
-                "input.person.age",
-                "must lie in 0..130",
-            ));
-        }
-        if self.max_cost_pence.is_some_and(|p| p < 0) {
-            return Err(AppError::bad_input(
-                "input.person.maxCostPence",
-                "must not be negative",
-            ));
-        }
-        let availability = match self.availability {
-            None => None,
-            Some(windows) => {
-                let mut out = Vec::new();
-                for (i, w) in windows.into_iter().enumerate() {
-                    let field = |part: &str| format!("input.person.availability[{i}].{part}");
-                    let from = w
-                        .from
-                        .as_deref()
-                        .map(|t| clock_minutes(t, &field("from")))
-                        .transpose()?
-                        .unwrap_or(0);
-                    let to =
-                        w.to.as_deref()
-                            .map(|t| clock_minutes(t, &field("to")))
-                            .transpose()?
-                            .unwrap_or(24 * 60);
-                    if to < from {
-                        return Err(AppError::bad_input(field("to"), "must not be before from"));
-                    }
-                    out.push(Window {
-                        day: w.day.into(),
-                        from,
-                        to,
-                    });
-                }
-                Some(out)
-            }
-        };
-        Ok(Person {
+        let question = PersonQuestion {
             age: self.age,
-            gender: self.gender.map(|g| g.trim().to_lowercase()),
+            gender: self.gender,
             circumstances: self.circumstances,
-            languages: self
-                .languages
-                .map(|l| l.into_iter().map(|c| c.trim().to_lowercase()).collect()),
+            languages: self.languages,
             access_needs: self
                 .access_needs
                 .map(|n| n.into_iter().map(Into::into).collect()),
             max_cost_pence: self.max_cost_pence.map(i64::from),
-            availability,
+            availability: self.availability.map(|windows| {
+                windows
+                    .into_iter()
+                    .map(|w| WindowQuestion {
+                        day: w.day.into(),
+                        from: w.from,
+                        to: w.to,
+                    })
+                    .collect()
+            }),
             delivery_modes: self
                 .delivery_modes
                 .map(|m| m.into_iter().map(Into::into).collect()),
             referral_route: self.referral_route.map(Into::into),
-        })
+        };
+        Person::check(question, Fields("input.person."))
     }
 }
 
@@ -262,13 +220,7 @@ impl SearchQuery {
     ) -> Result<Connection<String, ServiceMatch>> {
         let has_previous = after.is_some();
         let page = Page::new(first, after)?;
-        if !(1..=MAX_RADIUS_METRES).contains(&input.radius_metres) {
-            return Err(AppError::bad_input(
-                "input.radiusMetres",
-                format!("must lie in 1..{MAX_RADIUS_METRES}"),
-            )
-            .into());
-        }
+        let radius_metres = search::radius("input.radiusMetres", input.radius_metres)?;
         if input.verified_within_days.is_some_and(|d| d < 0) {
             return Err(
                 AppError::bad_input("input.verifiedWithinDays", "must not be negative").into(),
@@ -282,7 +234,7 @@ impl SearchQuery {
         let point = place::resolve(db(ctx)?, near, "input.near").await?;
         let request = SearchRequest {
             near: point,
-            radius_metres: f64::from(input.radius_metres),
+            radius_metres,
             taxonomy_terms: input.taxonomy_terms.unwrap_or_default(),
             text: crate::domain::validate::query_text("input.text", input.text)?,
             person: input

@@ -211,10 +211,7 @@ impl Service {
         #[graphql(default = 50, validator(minimum = 1, maximum = 100))] first: i32,
     ) -> Result<Vec<AuditEvent>> {
         let caller = super::caller(ctx)?;
-        caller.require_editor()?;
-        let authority = self.row(ctx).await?.authority_id;
-        caller.require_owner(authority, &format!("service {}", self.id))?;
-        let events = history::of_service(db(ctx)?, &self.id, first as u64).await?;
+        let events = history::of_service(db(ctx)?, caller, &self.id, first as u64).await?;
         Ok(events.into_iter().map(AuditEvent).collect())
     }
     async fn delivery_modes(&self, ctx: &Context<'_>) -> Result<Vec<DeliveryMode>> {

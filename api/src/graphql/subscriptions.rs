@@ -6,7 +6,7 @@ use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::details::Capacity;
-use super::search::{DEFAULT_RADIUS_METRES, MAX_RADIUS_METRES, PlaceInput, Reach};
+use super::search::{DEFAULT_RADIUS_METRES, PlaceInput, Reach};
 use super::services::Service;
 use super::{db, policy};
 use crate::domain::capacity;
@@ -42,13 +42,7 @@ impl Subscription {
         #[graphql(default_with = "DEFAULT_RADIUS_METRES")] radius_metres: i32,
         taxonomy_terms: Option<Vec<String>>,
     ) -> Result<impl Stream<Item = Result<CapacityChange>> + use<>> {
-        if !(1..=MAX_RADIUS_METRES).contains(&radius_metres) {
-            return Err(AppError::bad_input(
-                "radiusMetres",
-                format!("must lie in 1..{MAX_RADIUS_METRES}"),
-            )
-            .into());
-        }
+        let radius = crate::domain::search::radius("radiusMetres", radius_metres)?;
         let db = db(ctx)?.clone();
         let query = PlaceQuery {
             postcode: near.postcode.as_deref(),
@@ -75,7 +69,6 @@ impl Subscription {
             .map_err(|_| AppError::internal("no change hub"))?
             .subscribe();
         let policy = policy(ctx);
-        let radius = f64::from(radius_metres);
         let changes = futures::stream::unfold(receiver, |mut receiver| async move {
             loop {
                 match receiver.recv().await {

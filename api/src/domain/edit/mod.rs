@@ -18,7 +18,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::Value;
 
 use super::auth::Caller;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// Who is writing, and the request that carries the write (for the audit trail).
 #[derive(Clone, Copy, Debug)]
@@ -87,20 +87,11 @@ impl Editor<'_> {
     }
 }
 
-/// The service `id` for a write by `editor`: NOT_FOUND when there is none, FORBIDDEN
-/// when another authority owns it.
+/// The service `id` for a write by `editor` (`owned::service`).
 pub(crate) async fn owned_service(
     db: &impl ConnectionTrait,
     editor: &Editor<'_>,
     id: &str,
 ) -> AppResult<service::Model> {
-    editor.caller.require_editor()?;
-    let row = service::Entity::find_by_id(id.to_string())
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no service {id}")))?;
-    editor
-        .caller
-        .require_owner(row.authority_id, &format!("service {id}"))?;
-    Ok(row)
+    super::owned::service(db, editor.caller, id).await
 }

@@ -102,15 +102,8 @@ pub async fn update(
     id: &str,
     draft: &OrganizationDraft,
 ) -> AppResult<organization::Model> {
-    editor.caller.require_editor()?;
     let txn = crate::db::begin_write(db).await?;
-    let stored = organization::Entity::find_by_id(id.to_string())
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no organization {id}")))?;
-    editor
-        .caller
-        .require_owner(stored.authority_id, &format!("organization {id}"))?;
+    let stored = crate::domain::owned::organization(&txn, editor.caller, id).await?;
     let mut row = stored.clone();
     draft.apply(&mut row)?;
     let now = Utc::now();

@@ -3,7 +3,7 @@
 //! writers from one version exactly one wins and the rest get CONFLICT.
 
 use chrono::Utc;
-use entity::{organization, outdated_report, service};
+use entity::{outdated_report, service};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -22,15 +22,14 @@ async fn own_organization(
     editor: &Editor<'_>,
     id: &str,
 ) -> AppResult<()> {
-    let org = organization::Entity::find_by_id(id.to_string())
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            AppError::bad_input("input.organizationId", format!("no organization {id}"))
-        })?;
-    editor
-        .caller
-        .require_owner(org.authority_id, &format!("organization {id}"))
+    match crate::domain::owned::organization(db, editor.caller, id).await {
+        Ok(_) => Ok(()),
+        // Here the organization is an input: a missing one is the input's fault.
+        Err(AppError::NotFound(message)) => {
+            Err(AppError::bad_input("input.organizationId", message))
+        }
+        Err(other) => Err(other),
+    }
 }
 
 pub async fn create(

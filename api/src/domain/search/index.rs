@@ -5,90 +5,17 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
 use geo::{BoundingRect, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RStarInsertionStrategy, RTree, RTreeParams};
 
+pub use super::entry::Entry;
+pub use super::reach::{Metres, Reach};
 use super::shapes::Shapes;
 use super::verdict::{Compact, Dictionary, Probe};
-use crate::domain::codes::CapacityStatus;
-use crate::domain::eligibility::{Listing, Person};
+use crate::domain::eligibility::Person;
 use crate::domain::taxonomy::Term;
-use crate::spatial::{self, Coordinates, ROUGH_ERROR};
-
-/// Everything search needs about one service.
-/// Saved as is by `snapshot` (bump `snapshot::FORMAT` when its shape changes).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Entry {
-    pub id: String,
-    /// As listed: a search page's `service { id name }` is answered from here.
-    pub name: String,
-    pub listing: Listing,
-    /// (location id, point).
-    pub locations: Vec<(String, Coordinates)>,
-    /// Category term ids.
-    pub terms: Vec<String>,
-    /// The same, interned by the index (filled on insert) so filtering hashes nothing.
-    #[serde(skip)]
-    pub term_keys: Vec<u32>,
-    /// Lower-case name and description, for `text`.
-    pub text: String,
-    /// Recorded status, when it expires, and the places available.
-    #[serde(with = "crate::domain::wire::capacity")]
-    pub capacity: Option<(CapacityStatus, DateTime<Utc>, Option<i32>)>,
-    #[serde(with = "crate::domain::wire::option")]
-    pub last_verified_at: Option<DateTime<Utc>>,
-    /// The service row's `updated_at` when loaded, to follow changes.
-    #[serde(with = "crate::domain::wire")]
-    pub updated_at: DateTime<Utc>,
-    pub service_areas: Vec<MultiPolygon<f64>>,
-    /// Delivered online or by telephone.
-    pub remote: bool,
-    pub residency_area: Option<String>,
-}
-
-impl Entry {
-    /// Remote delivery not bounded by a service area: checked for every search (a
-    /// remote service with a service area is found through that area instead).
-    pub fn is_national_remote(&self) -> bool {
-        self.remote && self.service_areas.is_empty()
-    }
-
-    /// Where the entry belongs in memory: by its first category, then along a
-    /// Z-order curve through its first location (cells of about 600 m). Entries
-    /// held in this order put a search's candidates, which share a category and a
-    /// neighbourhood, in a few runs of neighbouring slots rather than all over a
-    /// gigabyte (a candidate's rules read at a random slot cost a cache miss each).
-    pub fn locality(&self) -> (Option<String>, u32) {
-        let cell = self.locations.first().map_or(u32::MAX, |(_, at)| {
-            let x = ((at.longitude + 180.0) / 360.0 * 65535.0) as u32;
-            let y = ((at.latitude + 90.0) / 180.0 * 65535.0) as u32;
-            (0..16).fold(0, |code, bit| {
-                code | ((x >> bit) & 1) << (2 * bit) | ((y >> bit) & 1) << (2 * bit + 1)
-            })
-        });
-        (self.terms.first().cloned(), cell)
-    }
-
-    /// Places available now: expired or missing capacity counts 0.
-    pub fn available_places(&self, now: DateTime<Utc>) -> i64 {
-        match self.capacity {
-            Some((_, expires, available)) if now < expires => i64::from(available.unwrap_or(0)),
-            _ => 0,
-        }
-    }
-
-    /// Capacity status now: expired or missing capacity is UNKNOWN.
-    pub fn capacity_status(&self, now: DateTime<Utc>) -> CapacityStatus {
-        match self.capacity {
-            Some((status, expires, _)) => {
-                crate::domain::capacity::effective_status(status, expires, now)
-            }
-            None => CapacityStatus::Unknown,
-        }
-    }
-}
+use crate::spatial::{self, Coordinates};
 
 /// A loaded area, for residency rules and for placing demand.
 #[derive(Clone, Debug)]
@@ -188,67 +115,6 @@ pub struct SearchIndex {
     interned: HashMap<String, u32>,
     areas: Vec<Area>,
     area_tree: RTree<Boxed>,
-}
-
-/// A service in reach of a point.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Reach {
-    /// At a location within the radius: (distance, index into `Entry::locations`).
-    AtLocation(Metres, u16),
-    ServiceArea,
-    Remote,
-}
-
-/// A distance to a location: the exact geodesic metres, or a rough great-circle
-/// estimate within `ROUGH_ERROR` of them, made exact only where an answer depends on it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Metres {
-    pub metres: f64,
-    pub exact: bool,
-}
-
-impl Metres {
-    /// The least the exact distance can be.
-    pub fn low(self) -> f64 {
-        if self.exact {
-            self.metres
-        } else {
-            self.metres * (1.0 - ROUGH_ERROR)
-        }
-    }
-
-    /// The most the exact distance can be.
-    pub fn high(self) -> f64 {
-        if self.exact {
-            self.metres
-        } else {
-            self.metres * (1.0 + ROUGH_ERROR)
-        }
-    }
-}
-
-impl Reach {
-    /// Exact metres, for a reach known to be exact (see `SearchIndex::exact`).
-    pub fn metres(self) -> Option<f64> {
-        match self {
-            Reach::AtLocation(m, _) => Some(m.metres),
-            _ => None,
-        }
-    }
-
-    pub fn low(self) -> f64 {
-        match self {
-            Reach::AtLocation(m, _) => m.low(),
-            _ => f64::MAX,
-        }
-    }
-
-    pub fn high(self) -> f64 {
-        match self {
-            Reach::AtLocation(m, _) => m.high(),
-            _ => f64::MAX,
-        }
-    }
 }
 
 impl SearchIndex {
@@ -685,6 +551,8 @@ impl SearchIndex {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::domain::eligibility::Listing;
+    use chrono::{DateTime, Utc};
 
     /// A service at `at` in these categories, with a silent listing.
     pub(crate) fn entry(id: &str, terms: &[&str], at: Coordinates) -> Entry {

@@ -3,165 +3,26 @@
 //! `createService` refuses. A problem names its field path within the record
 //! (`service_at_locations[0].location.url`), and nothing is written for it.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{
     accessibility, address, capacity, cost_option, language, location, organization, schedule,
     service, service_area, service_at_location, taxonomy, taxonomy_term,
 };
 use serde_json::json;
 
+use super::fields::{
+    byday, checked, clean, clock, count, date, error, first_phone, identifier, link, long,
+    optional, required, short, timestamp,
+};
 use super::model;
 use crate::domain::capacity::status_from_available;
 use crate::domain::codes::{
-    AccessibilityFeature, CapacityStatus, DayOfWeek, DeliveryMode, EligibilityCriterion,
-    EligibilityRule, ReferralRoute, ServiceStatus,
+    AccessibilityFeature, CapacityStatus, DeliveryMode, EligibilityCriterion, EligibilityRule,
+    ReferralRoute, ServiceStatus,
 };
 use crate::domain::edit::record::{FieldError, ServiceRecord as Bundle};
 use crate::domain::validate;
-use crate::error::AppResult;
 use crate::spatial;
-
-/// A domain check's answer, its refusal naming the record's path.
-fn checked<T>(result: AppResult<T>) -> Result<T, FieldError> {
-    result.map_err(FieldError::from)
-}
-
-fn error<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, FieldError> {
-    Err(FieldError {
-        path: path.into(),
-        message: message.into(),
-    })
-}
-
-fn clean(text: &Option<String>) -> Option<String> {
-    text.as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-}
-
-/// Apply a check to text that may be absent or blank (then None).
-fn optional(
-    text: &Option<String>,
-    path: &str,
-    check: impl Fn(&str, &str) -> AppResult<String>,
-) -> Result<Option<String>, FieldError> {
-    clean(text).map(|t| checked(check(path, &t))).transpose()
-}
-
-/// A short single line (names, codes, labels), as the API's short fields.
-fn short(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
-    optional(text, path, |p, t| {
-        validate::short_text(p, t, validate::MAX_NAME_CHARS)
-    })
-}
-
-/// Free text with line breaks, as the API's descriptions.
-fn long(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
-    optional(text, path, validate::description)
-}
-
-/// An address clients turn into a link: http or https only.
-fn link(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
-    optional(text, path, validate::url)
-}
-
-/// A persistent identifier (HSDS `uri`, `term_uri`): a URN, or else an address
-/// clients may link to, so http or https.
-fn identifier(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
-    optional(text, path, |p, t| {
-        if t.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("urn:")) {
-            validate::short_text(p, t, validate::MAX_NAME_CHARS)
-        } else {
-            validate::url(p, t)
-        }
-    })
-}
-
-/// The first phone number, as the API checks phones (HSDS examples quote them).
-fn first_phone(phones: &[model::Phone], path: &str) -> Result<Option<String>, FieldError> {
-    let Some(phone) = phones.first() else {
-        return Ok(None);
-    };
-    let number = phone
-        .number
-        .trim_matches(|c| c == '"' || c == ' ')
-        .to_string();
-    optional(&Some(number), &format!("{path}[0].number"), validate::phone)
-}
-
-/// A required name: trimmed, not empty, short, no control characters.
-fn required(text: &str, path: &str) -> Result<String, FieldError> {
-    checked(validate::name(path, text))
-}
-fn date(text: &Option<String>, path: &str) -> Result<Option<NaiveDate>, FieldError> {
-    let Some(text) = clean(text) else {
-        return Ok(None);
-    };
-    let day = text.get(..10).unwrap_or(&text);
-    NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map(Some)
-        .or_else(|_| error(path, format!("'{text}' is not a date (YYYY-MM-DD)")))
-}
-
-fn timestamp(text: &Option<String>, path: &str) -> Result<Option<DateTime<Utc>>, FieldError> {
-    let Some(text) = clean(text) else {
-        return Ok(None);
-    };
-    if let Ok(at) = DateTime::parse_from_rfc3339(&text) {
-        return Ok(Some(at.with_timezone(&Utc)));
-    }
-    match date(&Some(text.clone()), path)? {
-        Some(day) => Ok(day.and_hms_opt(0, 0, 0).map(|t| t.and_utc())),
-        None => error(path, format!("'{text}' is not a timestamp")),
-    }
-}
-
-/// "HH:MM" or "HH:MM:SS" → "HH:MM:SS".
-fn clock(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
-    optional(text, path, |p, t| {
-        validate::time_of_day(p, t).map(validate::stored_time)
-    })
-}
-
-fn byday(text: &Option<String>, path: &str) -> Result<Option<String>, FieldError> {
-    let Some(text) = clean(text) else {
-        return Ok(None);
-    };
-    let mut days = Vec::new();
-    for part in text.split(',') {
-        // RRULE allows an ordinal before the day ("1MO", "-1FR") in monthly rules.
-        let part = part.trim();
-        let (ordinal, day) =
-            part.split_at(part.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(0));
-        let digits = ordinal.trim_start_matches(['+', '-']);
-        let ordinal_ok = ordinal.len() - digits.len() <= 1
-            && digits.len() <= 2
-            && digits.bytes().all(|b| b.is_ascii_digit());
-        let (true, Some(day)) = (ordinal_ok, DayOfWeek::from_code(day)) else {
-            return error(
-                path,
-                format!("'{part}' is not an RRULE day (MO..SU, or 1MO, -1FR)"),
-            );
-        };
-        let day = format!("{ordinal}{}", day.code());
-        if !days.contains(&day) {
-            days.push(day);
-        }
-    }
-    Ok(Some(days.join(",")))
-}
-
-fn count(value: Option<i64>, path: &str) -> Result<Option<i32>, FieldError> {
-    match value {
-        None => Ok(None),
-        Some(v) => match i32::try_from(v) {
-            Ok(v) => checked(validate::count(path, v)).map(Some),
-            Err(_) if v < 0 => error(path, "must not be negative"),
-            Err(_) => error(path, "too large"),
-        },
-    }
-}
 
 fn term_row(term: &model::TaxonomyTerm, path: &str) -> Result<taxonomy_term::Model, FieldError> {
     let id = required(&term.id, &format!("{path}.id"))?;

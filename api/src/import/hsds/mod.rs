@@ -5,6 +5,7 @@
 //! leaves nothing behind, while the good ones land.
 
 mod bundle;
+mod fields;
 mod model;
 
 use chrono::Utc;

@@ -1,0 +1,109 @@
+//! The person a link worker is helping, as far as they said: checked once, for every
+//! adapter (search, gaps, subscriptions, referrals), into the terms `eligibility`
+//! assesses.
+
+use super::codes::{AccessibilityFeature, DayOfWeek, DeliveryMode, ReferralRoute};
+use super::validate::{self, Fields};
+use crate::error::{AppError, AppResult};
+
+/// A time window on a day, in minutes after midnight.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    pub day: DayOfWeek,
+    pub from: u16,
+    pub to: u16,
+}
+
+/// The person, as far as the link worker said. `None` means "not said": not assessed.
+#[derive(Clone, Debug, Default)]
+pub struct Person {
+    pub age: Option<f64>,
+    pub gender: Option<String>,
+    pub circumstances: Option<Vec<String>>,
+    pub languages: Option<Vec<String>>,
+    pub access_needs: Option<Vec<AccessibilityFeature>>,
+    pub max_cost_pence: Option<i64>,
+    pub availability: Option<Vec<Window>>,
+    pub delivery_modes: Option<Vec<DeliveryMode>>,
+    pub referral_route: Option<ReferralRoute>,
+}
+
+/// A person as an adapter received them, before their checks: times of day as text.
+#[derive(Clone, Debug, Default)]
+pub struct PersonQuestion {
+    pub age: Option<f64>,
+    pub gender: Option<String>,
+    pub circumstances: Option<Vec<String>>,
+    pub languages: Option<Vec<String>>,
+    pub access_needs: Option<Vec<AccessibilityFeature>>,
+    pub max_cost_pence: Option<i64>,
+    pub availability: Option<Vec<WindowQuestion>>,
+    pub delivery_modes: Option<Vec<DeliveryMode>>,
+    pub referral_route: Option<ReferralRoute>,
+}
+
+/// A time window as asked: "HH:MM" text; a missing end is the start or end of the day.
+#[derive(Clone, Debug)]
+pub struct WindowQuestion {
+    pub day: DayOfWeek,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl Person {
+    /// Check a person once, for every adapter (search, gaps, subscriptions …);
+    /// `fields` names the person's fields as the caller's protocol does
+    /// (`input.person.age`).
+    pub fn check(question: PersonQuestion, fields: Fields) -> AppResult<Self> {
+        if let Some(age) = question.age
+            && (!age.is_finite() || !(0.0..=130.0).contains(&age))
+        {
+            return Err(AppError::bad_input(
+                fields.name("age"),
+                "must lie in 0..130",
+            ));
+        }
+        if question.max_cost_pence.is_some_and(|p| p < 0) {
+            return Err(AppError::bad_input(
+                fields.name("maxCostPence"),
+                "must not be negative",
+            ));
+        }
+        let availability = match question.availability {
+            None => None,
+            Some(windows) => {
+                let mut out = Vec::new();
+                for (i, WindowQuestion { day, from, to }) in windows.into_iter().enumerate() {
+                    let field = |part: &str| fields.name(&format!("availability[{i}].{part}"));
+                    let minutes = |text: Option<String>, part: &str, default: u16| {
+                        text.map(|t| {
+                            validate::time_of_day(&field(part), &t).map(validate::minutes_of)
+                        })
+                        .transpose()
+                        .map(|m| m.unwrap_or(default))
+                    };
+                    let from = minutes(from, "from", 0)?;
+                    let to = minutes(to, "to", 24 * 60)?;
+                    if to < from {
+                        return Err(AppError::bad_input(field("to"), "must not be before from"));
+                    }
+                    out.push(Window { day, from, to });
+                }
+                Some(out)
+            }
+        };
+        Ok(Self {
+            age: question.age,
+            gender: question.gender.map(|g| g.trim().to_lowercase()),
+            circumstances: question.circumstances,
+            languages: question
+                .languages
+                .map(|l| l.into_iter().map(|c| c.trim().to_lowercase()).collect()),
+            access_needs: question.access_needs,
+            max_cost_pence: question.max_cost_pence,
+            availability,
+            delivery_modes: question.delivery_modes,
+            referral_route: question.referral_route,
+        })
+    }
+}
