@@ -1,7 +1,8 @@
 //! The rows the search index reads for a set of services, by name, and how they
 //! become index entries. Only the columns the index needs are read (rows cross from
 //! the database driver one by one, so narrow rows make start-up fast), a few
-//! set-wise queries per load and never one per service.
+//! set-wise queries per load and never one per service. `entry` turns them into
+//! index entries.
 
 use std::collections::HashMap;
 
@@ -10,24 +11,16 @@ use entity::{
     accessibility, capacity, cost_option, eligibility, language, location, schedule, service,
     service_area, service_taxonomy,
 };
-use geo::MultiPolygon;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
-use super::entry::Entry;
 use super::load::{Scope, tuples};
-use crate::domain::Policy;
-use crate::domain::capacity as capacity_rules;
-use crate::domain::codes::{
-    AccessibilityFeature, CapacityStatus, DeliveryMode, EligibilityCriterion, EligibilityRule,
-    ReferralRoute, codes_in as codes_of, days_in,
-};
-use crate::domain::eligibility::{Listing, Price, Session};
-use crate::domain::validate;
-use crate::spatial::{self, Coordinates};
+use crate::domain::codes::codes_in as codes_of;
+use crate::domain::eligibility::Price;
+use crate::spatial::Coordinates;
 
 /// A service's own columns.
-pub(super) struct ServiceRow {
+pub(in crate::domain::search) struct ServiceRow {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
@@ -58,7 +51,7 @@ type ServiceTuple = (
 );
 
 impl ServiceRow {
-    pub(super) async fn read(
+    pub(in crate::domain::search) async fn read(
         db: &impl ConnectionTrait,
         scope: Scope<'_>,
     ) -> Result<Vec<Self>, DbErr> {
@@ -142,7 +135,7 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Option<String>) -> HashMap<String,
 
 /// Everything but the service's own columns, grouped by service (or location) id.
 #[derive(Default)]
-pub(super) struct Parts {
+pub(in crate::domain::search) struct Parts {
     /// Location ids of each service.
     links: HashMap<String, Vec<String>>,
     points: HashMap<String, Coordinates>,
@@ -160,10 +153,12 @@ pub(super) struct Parts {
     areas: HashMap<String, Vec<String>>,
 }
 
+mod entry;
+
 impl Parts {
     /// The parts of the services in `wanted` (their locations by id, or all when
     /// `scope` is all), read side by side on the pool's connections.
-    pub(super) async fn read(
+    pub(in crate::domain::search) async fn read(
         db: &impl ConnectionTrait,
         scope: Scope<'_>,
         wanted: Scope<'_>,
@@ -390,157 +385,6 @@ impl Parts {
                     .collect(),
             ),
         })
-    }
-
-    /// The index entry of `service`.
-    pub(super) fn entry(&self, service: ServiceRow, policy: Policy) -> Entry {
-        let id = service.id;
-        let (locations, access, spoken) = self.places(&id);
-        let listing = Listing {
-            minimum_age: service.minimum_age,
-            maximum_age: service.maximum_age,
-            languages: spoken,
-            access,
-            delivery_modes: codes_of(&service.delivery_modes, DeliveryMode::from_code),
-            referral_routes: codes_of(&service.referral_routes, ReferralRoute::from_code),
-            prices: self.prices.get(&id).cloned().unwrap_or_default(),
-            sessions: self.sessions(&id),
-            ..self.rules_of(&id)
-        };
-        let remote = listing
-            .delivery_modes
-            .iter()
-            .any(|m| matches!(m, DeliveryMode::Online | DeliveryMode::Telephone));
-        let description = service.description.as_deref().unwrap_or_default();
-        Entry {
-            text: format!("{} {description}", service.name).to_lowercase(),
-            name: service.name,
-            terms: self.terms.get(&id).cloned().unwrap_or_default(),
-            term_keys: Vec::new(),
-            locations,
-            listing,
-            capacity: self.capacity(&id, policy),
-            last_verified_at: service.last_verified_at,
-            updated_at: service.updated_at,
-            service_areas: self.service_areas(&id),
-            remote,
-            residency_area: service.residency_area_code,
-            id,
-        }
-    }
-
-    /// The service's located points, the accessibility features at them and the
-    /// languages spoken there or by the service (sorted, once each).
-    fn places(
-        &self,
-        id: &str,
-    ) -> (
-        Vec<(String, Coordinates)>,
-        Vec<AccessibilityFeature>,
-        Vec<String>,
-    ) {
-        let mut points = Vec::new();
-        let mut features = Vec::new();
-        let mut spoken: Vec<String> = Vec::new();
-        let codes = |rows: Option<&Vec<LanguageRow>>| {
-            rows.into_iter()
-                .flatten()
-                .filter_map(|l| l.code.clone())
-                .collect::<Vec<_>>()
-        };
-        for location_id in self.links.get(id).into_iter().flatten() {
-            if let Some(point) = self.points.get(location_id) {
-                points.push((location_id.clone(), *point));
-            }
-            for feature in self.access.get(location_id).into_iter().flatten() {
-                if let Some(f) = feature.as_deref().and_then(AccessibilityFeature::from_code)
-                    && !features.contains(&f)
-                {
-                    features.push(f);
-                }
-            }
-            spoken.extend(codes(self.languages_by_location.get(location_id)));
-        }
-        spoken.extend(codes(self.languages_by_service.get(id)));
-        spoken.sort();
-        spoken.dedup();
-        (points, features, spoken)
-    }
-
-    /// A listing holding only the service's gender and circumstance rules.
-    fn rules_of(&self, id: &str) -> Listing {
-        let mut listing = Listing::default();
-        for row in self.rules.get(id).into_iter().flatten() {
-            let value = row.value.clone();
-            match (
-                EligibilityCriterion::from_code(&row.criterion),
-                EligibilityRule::from_code(&row.rule),
-            ) {
-                (Some(EligibilityCriterion::Gender), Some(EligibilityRule::RestrictedTo)) => {
-                    listing.genders_restricted.push(value)
-                }
-                (Some(EligibilityCriterion::Gender), Some(EligibilityRule::SuitableFor)) => {
-                    listing.genders_suitable.push(value)
-                }
-                (Some(EligibilityCriterion::Circumstance), Some(EligibilityRule::RestrictedTo)) => {
-                    listing.circumstances_restricted.push(value)
-                }
-                (Some(EligibilityCriterion::Circumstance), Some(EligibilityRule::SuitableFor)) => {
-                    listing.circumstances_suitable.push(value)
-                }
-                _ => {}
-            }
-        }
-        listing
-    }
-
-    fn sessions(&self, id: &str) -> Vec<Session> {
-        let minutes = |text: &Option<String>| {
-            validate::time_of_day("", text.as_deref()?)
-                .ok()
-                .map(validate::minutes_of)
-        };
-        self.schedules
-            .get(id)
-            .into_iter()
-            .flatten()
-            .map(|s| Session {
-                days: days_in(s.byday.as_deref()),
-                opens: minutes(&s.opens_at),
-                closes: minutes(&s.closes_at),
-                valid_from: s.valid_from,
-                valid_to: s.valid_to,
-            })
-            .collect()
-    }
-
-    /// The latest capacity: its status, when it stops being trusted, places free.
-    fn capacity(
-        &self,
-        id: &str,
-        policy: Policy,
-    ) -> Option<(CapacityStatus, DateTime<Utc>, Option<i32>)> {
-        let latest = self
-            .capacities
-            .get(id)?
-            .iter()
-            .max_by_key(|c| c.updated_at)?;
-        let status = CapacityStatus::from_code(&latest.status).unwrap_or(CapacityStatus::Unknown);
-        let expires = capacity_rules::expires_at(
-            latest.updated_at,
-            latest.expires_at,
-            policy.capacity_expiry_days,
-        );
-        Some((status, expires, latest.available))
-    }
-
-    fn service_areas(&self, id: &str) -> Vec<MultiPolygon<f64>> {
-        self.areas
-            .get(id)
-            .into_iter()
-            .flatten()
-            .filter_map(|extent| spatial::parse_polygons(extent).ok())
-            .collect()
     }
 }
 
