@@ -12,6 +12,8 @@ use rstar::{RStarInsertionStrategy, RTree, RTreeParams};
 pub use super::entry::Entry;
 pub use super::reach::{Metres, Reach};
 use super::shapes::Shapes;
+pub use super::terms::TermSet;
+use super::terms::term_mask;
 use super::verdict::{Compact, Dictionary, Probe};
 use crate::domain::eligibility::Person;
 use crate::domain::taxonomy::Term;
@@ -24,46 +26,6 @@ pub struct Area {
     pub shape: MultiPolygon<f64>,
     /// Planar area in square degrees: only to prefer the smallest containing area.
     pub size: f64,
-}
-
-/// Wanted categories, indexed by interned term key.
-pub struct TermSet {
-    wanted: Vec<bool>,
-}
-
-/// A 64-bit summary of a set of term keys (bit `key % 64`): two sets that share a
-/// term share a bit, so a zero overlap rules a candidate out without reading it.
-fn term_mask(keys: impl Iterator<Item = u32>) -> u64 {
-    keys.fold(0, |mask, key| mask | 1 << (key % 64))
-}
-
-impl TermSet {
-    /// The set's summary, to test service-area boxes against before reading entries.
-    pub fn mask(&self) -> u64 {
-        term_mask(self.keys())
-    }
-
-    /// Whether `mask` alone decides a match: with at most 64 terms known, every
-    /// term key has its own bit.
-    pub fn mask_is_exact(&self) -> bool {
-        self.wanted.len() <= 64
-    }
-
-    /// The wanted term keys.
-    fn keys(&self) -> impl Iterator<Item = u32> + '_ {
-        self.wanted
-            .iter()
-            .enumerate()
-            .filter(|(_, wanted)| **wanted)
-            .map(|(key, _)| key as u32)
-    }
-
-    pub fn matches(&self, entry: &Entry) -> bool {
-        entry
-            .term_keys
-            .iter()
-            .any(|k| self.wanted.get(*k as usize).copied().unwrap_or(false))
-    }
 }
 
 /// A location: (slot, index into the entry's locations).
@@ -365,7 +327,7 @@ impl SearchIndex {
                 wanted[key as usize] = true;
             }
         }
-        Ok(TermSet { wanted })
+        Ok(TermSet::new(wanted))
     }
 
     /// The smallest loaded area containing a point.

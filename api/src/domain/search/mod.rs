@@ -12,6 +12,7 @@ pub mod load;
 mod reach;
 mod rows;
 mod shapes;
+mod terms;
 mod verdict;
 
 pub use handle::{Opened, SaveError, SearchHandle};
