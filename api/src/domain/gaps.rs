@@ -40,6 +40,8 @@ pub struct GapRequest {
     /// services must admit someone in the band.
     pub age_from: Option<u32>,
     pub age_to: Option<u32>,
+    /// How the caller's protocol names the question's fields.
+    pub fields: Fields,
 }
 
 /// A gap question as an adapter received it, before its checks.
@@ -101,6 +103,7 @@ impl GapRequest {
             within: question.within,
             age_from,
             age_to,
+            fields,
         })
     }
 }
@@ -199,7 +202,9 @@ pub async fn service_gaps(
         let parent = area::Entity::find_by_id(within.clone())
             .one(db)
             .await?
-            .ok_or_else(|| AppError::bad_input("input.within", format!("no area {within}")))?;
+            .ok_or_else(|| {
+                AppError::bad_input(request.fields.name("within"), format!("no area {within}"))
+            })?;
         let by_code = area::Entity::find()
             .filter(area::Column::AreaType.eq(&area_type))
             .filter(area::Column::ParentCode.eq(within.as_str()))
@@ -233,7 +238,7 @@ pub async fn service_gaps(
                 .expand_terms(&request.taxonomy_terms)
                 .map_err(|unknown| {
                     AppError::bad_input(
-                        "input.taxonomyTerms",
+                        request.fields.name("taxonomyTerms"),
                         format!("unknown taxonomy term: {}", unknown.join(", ")),
                     )
                 })?,

@@ -8,7 +8,7 @@ use crate::spatial::{CoordinateError, Coordinates};
 
 /// How an adapter names a request's fields: GraphQL under its argument
 /// (`input.ageFrom`), a REST route by its bare query parameter (`ageFrom`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Fields(pub &'static str);
 
 impl Fields {

@@ -16,6 +16,7 @@ use super::organizations::Organization;
 use super::services::Service;
 use super::{caller, client, db, policy};
 use crate::domain::edit::{self, Editor};
+use crate::domain::validate::Fields;
 use crate::error::{AppError, AppResult};
 use crate::live::changes::{Changes, ServiceChanged};
 
@@ -44,6 +45,7 @@ fn editor<'a>(ctx: &Context<'a>) -> AppResult<Editor<'a>> {
     Ok(Editor {
         caller: caller(ctx)?,
         request_id: &client(ctx)?.request_id,
+        fields: Fields::GRAPHQL_INPUT,
     })
 }
 

@@ -247,6 +247,7 @@ impl SearchQuery {
                 .map(|c| c.into_iter().map(Into::into).collect()),
             verified_within_days: input.verified_within_days.map(|d| d as u32),
             include_unsuitable: input.include_unsuitable,
+            fields: Fields::GRAPHQL_INPUT,
         };
         let handle = ctx
             .data::<SearchHandle>()

@@ -30,8 +30,8 @@ pub fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// An error answered to a REST client. The domain names input fields as GraphQL
-/// does (`input.ageFrom`); a REST route's parameters carry the same names unprefixed.
+/// An error answered to a REST client. A REST route hands the domain bare names
+/// (`Fields::QUERY`), so a field at fault is named as its query parameter.
 #[derive(Debug)]
 pub struct RestError(pub AppError);
 
@@ -65,7 +65,7 @@ impl IntoResponse for RestError {
         let code = err.code();
         let body = match &err {
             AppError::BadUserInput { field, message } => {
-                let parameter = field.strip_prefix("input.").unwrap_or(field);
+                let parameter = field;
                 json!({ "error": {
                     "code": code,
                     "parameter": parameter,

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::{Audit, Editor, owned_service};
 use crate::domain::capacity::status_from_available;
 use crate::domain::codes::CapacityStatus;
-use crate::domain::validate;
+use crate::domain::validate::{self, Fields};
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Debug, Default)]
@@ -31,23 +31,23 @@ pub struct CapacityDraft {
 }
 
 impl CapacityDraft {
-    fn check(&self, now: DateTime<Utc>) -> AppResult<CapacityStatus> {
+    fn check(&self, now: DateTime<Utc>, f: Fields) -> AppResult<CapacityStatus> {
         for (path, value) in [
-            ("input.available", self.available),
-            ("input.maximum", self.maximum),
-            ("input.waitlistLength", self.waitlist_length),
-            ("input.typicalWaitDays", self.typical_wait_days),
+            (&f.name("available"), self.available),
+            (&f.name("maximum"), self.maximum),
+            (&f.name("waitlistLength"), self.waitlist_length),
+            (&f.name("typicalWaitDays"), self.typical_wait_days),
         ] {
             if let Some(value) = value {
                 validate::count(path, value)?;
             }
         }
-        validate::available_within_maximum("input.available", self.available, self.maximum)?;
+        validate::available_within_maximum(&f.name("available"), self.available, self.maximum)?;
         if let Some(at) = self.expires_at
             && at <= now
         {
             return Err(AppError::bad_input(
-                "input.expiresAt",
+                f.name("expiresAt"),
                 "must be in the future (past capacity reads UNKNOWN)",
             ));
         }
@@ -55,7 +55,7 @@ impl CapacityDraft {
             (Some(status), _) => Ok(status),
             (None, Some(_)) => Ok(status_from_available(self.available)),
             (None, None) => Err(AppError::bad_input(
-                "input.status",
+                f.name("status"),
                 "give a status, or the places available",
             )),
         }
@@ -69,16 +69,17 @@ pub async fn update(
     draft: &CapacityDraft,
 ) -> AppResult<capacity::Model> {
     let now = Utc::now();
-    let status = draft.check(now)?;
+    let f = editor.fields;
+    let status = draft.check(now, f)?;
     let unit = draft
         .unit
         .as_deref()
-        .map(|u| validate::short_text("input.unit", u, validate::MAX_NAME_CHARS))
+        .map(|u| validate::short_text(&f.name("unit"), u, validate::MAX_NAME_CHARS))
         .transpose()?;
     let description = draft
         .description
         .as_deref()
-        .map(|d| validate::description("input.description", d))
+        .map(|d| validate::description(&f.name("description"), d))
         .transpose()?;
     let txn = crate::db::begin_write(db).await?;
     owned_service(&txn, editor, service_id).await?;

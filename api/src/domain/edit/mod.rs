@@ -18,6 +18,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::Value;
 
 use super::auth::Caller;
+use super::validate::Fields;
 use crate::error::AppResult;
 
 /// Who is writing, and the request that carries the write (for the audit trail).
@@ -25,6 +26,8 @@ use crate::error::AppResult;
 pub struct Editor<'a> {
     pub caller: &'a Caller,
     pub request_id: &'a str,
+    /// How the caller's protocol names input fields (`input.name` in GraphQL).
+    pub fields: Fields,
 }
 
 impl Editor<'_> {

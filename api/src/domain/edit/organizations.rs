@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::draft::{Field, apply_text, short};
 use super::{Audit, Editor};
-use crate::domain::validate;
+use crate::domain::validate::{self, Fields};
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Debug, Default)]
@@ -23,30 +23,40 @@ pub struct OrganizationDraft {
 }
 
 impl OrganizationDraft {
-    fn apply(&self, row: &mut organization::Model) -> AppResult<()> {
+    fn apply(&self, row: &mut organization::Model, f: Fields) -> AppResult<()> {
         if let Some(name) = &self.name {
-            row.name = validate::name("input.name", name)?;
+            row.name = validate::name(&f.name("name"), name)?;
         }
         apply_text(
             &mut row.alternate_name,
             &self.alternate_name,
-            "input.alternateName",
+            &f.name("alternateName"),
             short,
         )?;
         apply_text(
             &mut row.description,
             &self.description,
-            "input.description",
+            &f.name("description"),
             validate::description,
         )?;
-        apply_text(&mut row.email, &self.email, "input.email", validate::email)?;
+        apply_text(
+            &mut row.email,
+            &self.email,
+            &f.name("email"),
+            validate::email,
+        )?;
         apply_text(
             &mut row.website,
             &self.website,
-            "input.website",
+            &f.name("website"),
             validate::url,
         )?;
-        apply_text(&mut row.phone, &self.phone, "input.phone", validate::phone)?;
+        apply_text(
+            &mut row.phone,
+            &self.phone,
+            &f.name("phone"),
+            validate::phone,
+        )?;
         Ok(())
     }
 }
@@ -58,7 +68,7 @@ pub async fn create(
 ) -> AppResult<organization::Model> {
     editor.caller.require_editor()?;
     if draft.name.is_none() {
-        return Err(AppError::bad_input("input.name", "required"));
+        return Err(AppError::bad_input(editor.fields.name("name"), "required"));
     }
     let now = Utc::now();
     let mut row = organization::Model {
@@ -74,7 +84,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    draft.apply(&mut row)?;
+    draft.apply(&mut row, editor.fields)?;
     let txn = crate::db::begin_write(db).await?;
     organization::Entity::insert(row.clone().into_active_model())
         .exec_without_returning(&txn)
@@ -105,7 +115,7 @@ pub async fn update(
     let txn = crate::db::begin_write(db).await?;
     let stored = crate::domain::owned::organization(&txn, editor.caller, id).await?;
     let mut row = stored.clone();
-    draft.apply(&mut row)?;
+    draft.apply(&mut row, editor.fields)?;
     let now = Utc::now();
     row.updated_at = now;
     let mut active = row.clone().into_active_model().reset_all();

@@ -10,10 +10,15 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use serde_json::{Value, json};
 
 use super::draft::Parts;
+use crate::domain::validate::Fields;
 use crate::error::{AppError, AppResult};
 
 /// Ids of the terms with these codes (any case); unknown codes are named.
-async fn term_ids(db: &impl ConnectionTrait, codes: &[String]) -> AppResult<Vec<String>> {
+async fn term_ids(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+    field: &str,
+) -> AppResult<Vec<String>> {
     let terms = crate::domain::taxonomy::all_terms(db).await?;
     let mut ids = Vec::new();
     let mut unknown = Vec::new();
@@ -36,7 +41,7 @@ async fn term_ids(db: &impl ConnectionTrait, codes: &[String]) -> AppResult<Vec<
         Ok(ids)
     } else {
         Err(AppError::bad_input(
-            "input.taxonomyTerms",
+            field,
             format!("unknown taxonomy term: {}", unknown.join(", ")),
         ))
     }
@@ -119,10 +124,15 @@ pub(super) async fn clear(
 }
 
 /// Write the parts a draft gives, replacing what is stored for them.
-pub async fn replace(db: &impl ConnectionTrait, service_id: &str, parts: Parts) -> AppResult<()> {
+pub async fn replace(
+    db: &impl ConnectionTrait,
+    service_id: &str,
+    parts: Parts,
+    fields: Fields,
+) -> AppResult<()> {
     let id = service_id.to_string();
     let term_ids = match &parts.taxonomy_terms {
-        Some(codes) => Some(term_ids(db, codes).await?),
+        Some(codes) => Some(term_ids(db, codes, &fields.name("taxonomyTerms")).await?),
         None => None,
     };
     let kinds = Kinds {

@@ -25,9 +25,10 @@ async fn own_organization(
     match crate::domain::owned::organization(db, editor.caller, id).await {
         Ok(_) => Ok(()),
         // Here the organization is an input: a missing one is the input's fault.
-        Err(AppError::NotFound(message)) => {
-            Err(AppError::bad_input("input.organizationId", message))
-        }
+        Err(AppError::NotFound(message)) => Err(AppError::bad_input(
+            editor.fields.name("organizationId"),
+            message,
+        )),
         Err(other) => Err(other),
     }
 }
@@ -41,9 +42,9 @@ pub async fn create(
     let organization_id = draft
         .organization_id
         .clone()
-        .ok_or_else(|| AppError::bad_input("input.organizationId", "required"))?;
+        .ok_or_else(|| AppError::bad_input(editor.fields.name("organizationId"), "required"))?;
     if draft.name.is_none() {
-        return Err(AppError::bad_input("input.name", "required"));
+        return Err(AppError::bad_input(editor.fields.name("name"), "required"));
     }
     let now = Utc::now();
     let mut row = service::Model {
@@ -75,14 +76,14 @@ pub async fn create(
         retired_at: None,
         import_hash: None,
     };
-    draft.apply(&mut row)?;
-    let parts = draft.parts(&row.id, row.authority_id)?;
+    draft.apply(&mut row, editor.fields)?;
+    let parts = draft.parts(&row.id, row.authority_id, editor.fields)?;
     let txn = crate::db::begin_write(db).await?;
     own_organization(&txn, editor, &organization_id).await?;
     service::Entity::insert(row.clone().into_active_model())
         .exec_without_returning(&txn)
         .await?;
-    parts::replace(&txn, &row.id, parts).await?;
+    parts::replace(&txn, &row.id, parts, editor.fields).await?;
     let after = parts::snapshot(&txn, &row).await?;
     editor
         .record(
@@ -123,11 +124,11 @@ pub async fn update(
         own_organization(&txn, editor, org).await?;
     }
     let mut row = stored.clone();
-    draft.apply(&mut row)?;
+    draft.apply(&mut row, editor.fields)?;
     if let Some(org) = &draft.organization_id {
         row.organization_id = org.clone();
     }
-    let parts = draft.parts(&row.id, row.authority_id)?;
+    let parts = draft.parts(&row.id, row.authority_id, editor.fields)?;
     let before = parts::snapshot(&txn, &stored).await?;
     let now = Utc::now();
     row.version = stored.version + 1;
@@ -150,7 +151,7 @@ pub async fn update(
             .map_or(expected_version + 1, |s| s.version);
         return Err(conflict(current));
     }
-    parts::replace(&txn, &row.id, parts).await?;
+    parts::replace(&txn, &row.id, parts, editor.fields).await?;
     let after = parts::snapshot(&txn, &row).await?;
     editor
         .record(

@@ -23,6 +23,7 @@ use self::index::{Reach, SearchIndex};
 use super::codes::CapacityStatus;
 use super::eligibility::{self, Fit, Outcome, Person, Reason};
 use super::paging::{self, Page};
+use super::validate::Fields;
 use crate::error::{AppError, AppResult};
 use crate::spatial::Coordinates;
 
@@ -53,6 +54,8 @@ pub struct SearchRequest {
     pub capacity: Option<Vec<CapacityStatus>>,
     pub verified_within_days: Option<u32>,
     pub include_unsuitable: bool,
+    /// How the caller's protocol names the search's fields (`input.taxonomyTerms`).
+    pub fields: Fields,
 }
 
 /// How a found service reaches the person.
@@ -194,7 +197,7 @@ pub fn run(
             .expand_terms(&request.taxonomy_terms)
             .map_err(|unknown| {
                 AppError::bad_input(
-                    "input.taxonomyTerms",
+                    request.fields.name("taxonomyTerms"),
                     format!("unknown taxonomy term: {}", unknown.join(", ")),
                 )
             })?;
@@ -441,6 +444,7 @@ mod tests {
             capacity: None,
             verified_within_days: None,
             include_unsuitable: true,
+            fields: Fields::GRAPHQL_INPUT,
         };
         for size in [1, 3, 7, 20, 100] {
             let mut got = Vec::new();

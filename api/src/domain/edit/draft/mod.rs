@@ -15,7 +15,7 @@ use crate::domain::codes::{
     AccessibilityFeature, DayOfWeek, DeliveryMode, EligibilityCriterion, EligibilityRule,
     ReferralRoute,
 };
-use crate::domain::validate;
+use crate::domain::validate::{self, Fields};
 use crate::error::{AppError, AppResult};
 
 mod rows;
@@ -183,53 +183,64 @@ fn clock(path: &str, text: &str) -> AppResult<String> {
 
 impl ServiceDraft {
     /// Check the scalar fields and apply them to `row` (a new row, or the stored one).
-    pub fn apply(&self, row: &mut service::Model) -> AppResult<()> {
+    pub fn apply(&self, row: &mut service::Model, f: Fields) -> AppResult<()> {
         if let Some(name) = &self.name {
-            row.name = validate::name("input.name", name)?;
+            row.name = validate::name(&f.name("name"), name)?;
         }
         let d = validate::description;
         apply_text(
             &mut row.alternate_name,
             &self.alternate_name,
-            "input.alternateName",
+            &f.name("alternateName"),
             short,
         )?;
         apply_text(
             &mut row.description,
             &self.description,
-            "input.description",
+            &f.name("description"),
             d,
         )?;
         apply_text(
             &mut row.application_process,
             &self.application_process,
-            "input.applicationProcess",
+            &f.name("applicationProcess"),
             d,
         )?;
         apply_text(
             &mut row.fees_description,
             &self.fees_description,
-            "input.feesDescription",
+            &f.name("feesDescription"),
             d,
         )?;
         apply_text(
             &mut row.eligibility_description,
             &self.eligibility_description,
-            "input.eligibilityDescription",
+            &f.name("eligibilityDescription"),
             d,
         )?;
         apply_text(
             &mut row.residency_area_code,
             &self.residency_area_code,
-            "input.residencyAreaCode",
+            &f.name("residencyAreaCode"),
             short,
         )?;
-        apply_text(&mut row.url, &self.url, "input.url", validate::url)?;
-        apply_text(&mut row.email, &self.email, "input.email", validate::email)?;
-        apply_text(&mut row.phone, &self.phone, "input.phone", validate::phone)?;
+        apply_text(&mut row.url, &self.url, &f.name("url"), validate::url)?;
+        apply_text(
+            &mut row.email,
+            &self.email,
+            &f.name("email"),
+            validate::email,
+        )?;
+        apply_text(
+            &mut row.phone,
+            &self.phone,
+            &f.name("phone"),
+            validate::phone,
+        )?;
         let min = self.minimum_age.unwrap_or(row.minimum_age);
         let max = self.maximum_age.unwrap_or(row.maximum_age);
-        let (min, max) = validate::age_range("input.minimumAge", min, "input.maximumAge", max)?;
+        let (min, max) =
+            validate::age_range(&f.name("minimumAge"), min, &f.name("maximumAge"), max)?;
         row.minimum_age = min;
         row.maximum_age = max;
         if let Some(routes) = &self.referral_routes {
@@ -243,20 +254,20 @@ impl ServiceDraft {
     }
 
     /// Check the lists and turn them into rows for `service` owned by `authority_id`.
-    pub fn parts(&self, service_id: &str, authority_id: i32) -> AppResult<Parts> {
+    pub fn parts(&self, service_id: &str, authority_id: i32, f: Fields) -> AppResult<Parts> {
         let mut parts = Parts {
             taxonomy_terms: self.taxonomy_terms.clone(),
             ..Parts::default()
         };
         if let Some(terms) = &self.taxonomy_terms {
             for (i, term) in terms.iter().enumerate() {
-                code(&format!("input.taxonomyTerms[{i}]"), term)?;
+                code(&f.name(&format!("taxonomyTerms[{i}]")), term)?;
             }
         }
         if let Some(rules) = &self.eligibility {
             let mut rows = Vec::new();
             for (i, rule) in rules.iter().enumerate() {
-                let value = code(&format!("input.eligibility[{i}].value"), &rule.value)?;
+                let value = code(&f.name(&format!("eligibility[{i}].value")), &rule.value)?;
                 rows.push((
                     rule.criterion.code().to_string(),
                     value,
@@ -269,7 +280,13 @@ impl ServiceDraft {
             let rows = locations
                 .iter()
                 .enumerate()
-                .map(|(i, l)| l.rows(&format!("input.locations[{i}]"), service_id, authority_id))
+                .map(|(i, l)| {
+                    l.rows(
+                        &f.name(&format!("locations[{i}]")),
+                        service_id,
+                        authority_id,
+                    )
+                })
                 .collect::<AppResult<Vec<_>>>()?;
             parts.locations = Some(rows);
         }
@@ -277,7 +294,7 @@ impl ServiceDraft {
             let rows = costs
                 .iter()
                 .enumerate()
-                .map(|(i, c)| c.row(&format!("input.costOptions[{i}]"), service_id))
+                .map(|(i, c)| c.row(&f.name(&format!("costOptions[{i}]")), service_id))
                 .collect::<AppResult<Vec<_>>>()?;
             parts.cost_options = Some(rows);
         }
@@ -285,14 +302,14 @@ impl ServiceDraft {
             let rows = schedules
                 .iter()
                 .enumerate()
-                .map(|(i, s)| s.row(&format!("input.schedules[{i}]"), service_id))
+                .map(|(i, s)| s.row(&f.name(&format!("schedules[{i}]")), service_id))
                 .collect::<AppResult<Vec<_>>>()?;
             parts.schedules = Some(rows);
         }
         if let Some(languages) = &self.languages {
             let mut rows = Vec::new();
             for (i, language) in languages.iter().enumerate() {
-                let path = format!("input.languages[{i}]");
+                let path = f.name(&format!("languages[{i}]"));
                 let code = language.trim().to_ascii_lowercase();
                 if !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()) {
                     return Err(AppError::bad_input(
@@ -323,7 +340,7 @@ impl ServiceDraft {
             let rows = areas
                 .iter()
                 .enumerate()
-                .map(|(i, a)| a.row(&format!("input.serviceAreas[{i}]"), service_id))
+                .map(|(i, a)| a.row(&f.name(&format!("serviceAreas[{i}]")), service_id))
                 .collect::<AppResult<Vec<_>>>()?;
             parts.service_areas = Some(rows);
         }
