@@ -90,6 +90,9 @@ pub enum KeyCommand {
         authority: String,
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// The organization a provider key acts for (its id); providers only.
+        #[arg(long)]
+        organization: Option<String>,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -102,7 +105,8 @@ pub enum KeyCommand {
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
-    Role::from_code(text).ok_or_else(|| format!("'{text}' is not editor, admin or analyst"))
+    Role::from_code(text)
+        .ok_or_else(|| format!("'{text}' is not editor, admin, analyst, referrer or provider"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -236,12 +240,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Key(KeyCommand::Create {
             authority,
             role,
+            organization,
             database,
         }) => {
             let conn = open(&database).await?;
-            let key = auth::create_key(&conn, &authority, role, "cli").await?;
+            let key =
+                auth::create_key(&conn, &authority, role, organization.as_deref(), "cli").await?;
+            let scope = match &key.row.organization_id {
+                Some(org) => format!("{authority}, organization {org}"),
+                None => authority.clone(),
+            };
             eprintln!(
-                "created {} key {} for {authority}; it is shown once, store it now:",
+                "created {} key {} for {scope}; it is shown once, store it now:",
                 role.code(),
                 key.row.prefix
             );

@@ -13,8 +13,10 @@ pub struct Model {
     pub prefix: String,
     /// Hex SHA-256 of the whole token; the token itself is never stored.
     pub key_hash: String,
-    /// editor, admin or analyst.
+    /// editor, admin, analyst, referrer or provider.
     pub role: String,
+    /// The organization a provider key acts for; None for every other role.
+    pub organization_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
 }

@@ -7,6 +7,7 @@ mod m20261125_000001_initial;
 mod m20261126_000001_outdated_report;
 mod m20261126_000002_area_population_by_age;
 mod m20261126_000003_index_snapshot;
+mod m20261130_000001_key_organization;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_outdated_report::Migration),
             Box::new(m20261126_000002_area_population_by_age::Migration),
             Box::new(m20261126_000003_index_snapshot::Migration),
+            Box::new(m20261130_000001_key_organization::Migration),
         ]
     }
 }

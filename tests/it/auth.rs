@@ -122,7 +122,10 @@ async fn the_cli_makes_an_authority_and_a_key_that_is_shown_once_and_stored_hash
         &env,
     );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("editor, admin or analyst"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("editor, admin, analyst, referrer or provider")
+    );
 
     // Revoked on the command line: refused at once.
     let out = run_cli(&["key", "revoke", prefix], &env);

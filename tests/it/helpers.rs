@@ -40,7 +40,7 @@ pub async fn key_for(db: &DatabaseConnection, authority: &str, role: &str) -> St
             .expect("create authority");
     }
     let role = Role::from_code(role).expect("a role");
-    auth::create_key(db, authority, role, "test")
+    auth::create_key(db, authority, role, None, "test")
         .await
         .expect("create key")
         .token

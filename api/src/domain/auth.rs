@@ -23,6 +23,8 @@ pub struct Caller {
     pub authority_name: String,
     pub role: Role,
     pub key_prefix: String,
+    /// The organization a provider key acts for.
+    pub organization_id: Option<String>,
 }
 
 impl Caller {
@@ -33,6 +35,38 @@ impl Caller {
             Role::Analyst => Err(AppError::Forbidden(
                 "an analyst key cannot change listings".into(),
             )),
+            Role::Referrer => Err(AppError::Forbidden(
+                "a referrer key cannot change listings".into(),
+            )),
+            Role::Provider => Err(AppError::Forbidden(
+                "a provider key can only update its organization's capacity".into(),
+            )),
+        }
+    }
+
+    /// Whether the caller may act for the group that runs a service of
+    /// `organization_id` owned by `authority_id`: that organization's provider, or an
+    /// editor or admin of the owning authority.
+    pub fn require_provider_of(
+        &self,
+        authority_id: i32,
+        organization_id: &str,
+        what: &str,
+    ) -> AppResult<()> {
+        match self.role {
+            Role::Provider
+                if authority_id == self.authority_id
+                    && self.organization_id.as_deref() == Some(organization_id) =>
+            {
+                Ok(())
+            }
+            Role::Provider => Err(AppError::Forbidden(format!(
+                "{what} belongs to another organization"
+            ))),
+            _ => {
+                self.require_editor()?;
+                self.require_owner(authority_id, what)
+            }
         }
     }
 
@@ -151,7 +185,8 @@ pub async fn find_authority(
 
 fn key_audit(row: &api_key::Model, actor: &str, action: &str) -> audit_event::ActiveModel {
     let summary = serde_json::json!({
-        "prefix": row.prefix, "role": row.role, "revokedAt": row.revoked_at,
+        "prefix": row.prefix, "role": row.role, "organizationId": row.organization_id,
+        "revokedAt": row.revoked_at,
     });
     audit_event::ActiveModel {
         authority_id: Set(Some(row.authority_id)),
@@ -167,17 +202,48 @@ fn key_audit(row: &api_key::Model, actor: &str, action: &str) -> audit_event::Ac
     }
 }
 
-/// Make a key for the authority `slug`; `actor` is who asked (for the audit trail).
+/// Make a key for the authority `slug`; a provider key names the `organization` it
+/// acts for (one of the authority's), no other role does. `actor` is who asked (for
+/// the audit trail).
 pub async fn create_key(
     db: &DatabaseConnection,
     slug: &str,
     role: Role,
+    organization: Option<&str>,
     actor: &str,
 ) -> AppResult<NewKey> {
     let txn = crate::db::begin_write(db).await?;
     let owner = find_authority(&txn, slug)
         .await?
         .ok_or_else(|| AppError::bad_input("authority", format!("no authority '{slug}'")))?;
+    let organization = match (role, organization.map(str::trim)) {
+        (Role::Provider, Some(id)) if !id.is_empty() => {
+            let found = entity::organization::Entity::find_by_id(id.to_string())
+                .one(&txn)
+                .await?
+                .filter(|o| o.authority_id == owner.id)
+                .ok_or_else(|| {
+                    AppError::bad_input(
+                        "organization",
+                        format!("no organization '{id}' of authority '{slug}'"),
+                    )
+                })?;
+            Some(found.id)
+        }
+        (Role::Provider, _) => {
+            return Err(AppError::bad_input(
+                "organization",
+                "a provider key acts for one organization: name it",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(AppError::bad_input(
+                "organization",
+                "only a provider key is scoped to an organization",
+            ));
+        }
+        (_, None) => None,
+    };
     let prefix: String = random_bytes::<4>()?
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -189,6 +255,7 @@ pub async fn create_key(
         prefix: Set(prefix),
         key_hash: Set(hash(&token)),
         role: Set(role.code().to_string()),
+        organization_id: Set(organization),
         created_at: Set(Utc::now()),
         revoked_at: Set(None),
         ..Default::default()
@@ -254,6 +321,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> AppResult<C
         authority_name: owner.name,
         role,
         key_prefix: key.prefix,
+        organization_id: key.organization_id,
     })
 }
 

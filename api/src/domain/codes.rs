@@ -111,8 +111,16 @@ code_enum!(
 
 code_enum!(
     /// What a key may do: editors edit their authority's listings, admins also manage
-    /// its keys, analysts read the gap views.
-    Role { Editor = "editor", Admin = "admin", Analyst = "analyst" }
+    /// its keys, analysts read the gap views, referrers (link-worker teams) refer
+    /// people, providers (one organization's group) answer referrals to its services
+    /// and update their capacity.
+    Role {
+        Editor = "editor",
+        Admin = "admin",
+        Analyst = "analyst",
+        Referrer = "referrer",
+        Provider = "provider"
+    }
 );
 
 impl AccessibilityFeature {

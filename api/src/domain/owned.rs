@@ -25,6 +25,25 @@ pub async fn service(
     Ok(row)
 }
 
+/// The service `id`, for the group that runs it: its organization's provider key, or
+/// an editor or admin of the owning authority (capacity updates, referrals).
+pub async fn service_for_provider(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: &str,
+) -> AppResult<service::Model> {
+    let row = service::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no service {id}")))?;
+    caller.require_provider_of(
+        row.authority_id,
+        &row.organization_id,
+        &format!("service {id}"),
+    )?;
+    Ok(row)
+}
+
 /// The organization `id`, for an editor or admin of the authority that owns it.
 pub async fn organization(
     db: &impl ConnectionTrait,

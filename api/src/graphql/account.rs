@@ -1,11 +1,12 @@
 //! `me`: who the caller's key says they are; and, for admins, their authority's keys.
 
-use async_graphql::{Context, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::api_key;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::enums::Role;
+use super::organizations::Organization;
 use super::{caller, client, db};
 use crate::domain::auth;
 use crate::domain::codes;
@@ -25,6 +26,8 @@ pub struct Me {
     pub role: Role,
     /// The key's public prefix (the 8 characters after `sp_`).
     pub key_prefix: String,
+    /// The organization a PROVIDER key acts for; null for every other role.
+    pub organization: Option<Organization>,
 }
 
 #[derive(Default)]
@@ -34,13 +37,23 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The caller; null without a key.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<Me>> {
-        Ok(client(ctx)?.caller.as_ref().map(|c| Me {
+        let Some(c) = client(ctx)?.caller.as_ref() else {
+            return Ok(None);
+        };
+        let organization = match &c.organization_id {
+            Some(id) => crate::domain::listings::find_organization(db(ctx)?, id)
+                .await?
+                .map(Organization),
+            None => None,
+        };
+        Ok(Some(Me {
             authority: Authority {
                 slug: c.authority_slug.clone(),
                 name: c.authority_name.clone(),
             },
             role: c.role.into(),
             key_prefix: c.key_prefix.clone(),
+            organization,
         }))
     }
 }
@@ -50,6 +63,8 @@ impl AccountQuery {
 pub struct ApiKey {
     pub prefix: String,
     pub role: Role,
+    /// The organization a PROVIDER key acts for (its id).
+    pub organization_id: Option<ID>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -58,6 +73,7 @@ impl ApiKey {
     fn from_row(row: api_key::Model) -> Option<Self> {
         Some(Self {
             role: codes::Role::from_code(&row.role)?.into(),
+            organization_id: row.organization_id.map(ID),
             prefix: row.prefix,
             created_at: row.created_at,
             revoked_at: row.revoked_at,
@@ -102,12 +118,31 @@ pub struct KeysMutation;
 
 #[Object]
 impl KeysMutation {
-    /// A new key for the caller's authority. Admins only.
-    async fn create_api_key(&self, ctx: &Context<'_>, role: Role) -> Result<CreateApiKeyPayload> {
+    /// A new key for the caller's authority. Admins only. A PROVIDER key names the
+    /// organization (one of the authority's) it acts for; no other role does.
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        role: Role,
+        organization_id: Option<ID>,
+    ) -> Result<CreateApiKeyPayload> {
         let caller = caller(ctx)?;
         caller.require_admin()?;
         let actor = format!("key:{}", caller.key_prefix);
-        let made = auth::create_key(db(ctx)?, &caller.authority_slug, role.into(), &actor).await?;
+        let made = auth::create_key(
+            db(ctx)?,
+            &caller.authority_slug,
+            role.into(),
+            organization_id.as_ref().map(|id| id.as_str()),
+            &actor,
+        )
+        .await
+        .map_err(|e| match e {
+            AppError::BadUserInput { field, message } if field == "organization" => {
+                AppError::bad_input("organizationId", message)
+            }
+            other => other,
+        })?;
         let api_key = ApiKey::from_row(made.row)
             .ok_or_else(|| AppError::internal("a key was stored with an unknown role"))?;
         Ok(CreateApiKeyPayload {

@@ -109,4 +109,9 @@ pub enum Role {
     Admin,
     /// Reads the gap views.
     Analyst,
+    /// A link-worker team: refers people to services; owns no listings.
+    Referrer,
+    /// A community group, scoped to one organization: answers referrals to its
+    /// services and updates their capacity, nothing else.
+    Provider,
 }

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{Audit, Editor, owned_service};
+use super::{Audit, Editor};
 use crate::domain::capacity::status_from_available;
 use crate::domain::codes::CapacityStatus;
 use crate::domain::validate::{self, Fields};
@@ -82,7 +82,7 @@ pub async fn update(
         .map(|d| validate::description(&f.name("description"), d))
         .transpose()?;
     let txn = crate::db::begin_write(db).await?;
-    owned_service(&txn, editor, service_id).await?;
+    crate::domain::owned::service_for_provider(&txn, editor.caller, service_id).await?;
     let before = capacity::Entity::find()
         .filter(capacity::Column::ServiceId.eq(service_id))
         .order_by_desc(capacity::Column::UpdatedAt)
