@@ -123,6 +123,31 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// Where a referral stands; the codes are FHIR Task statuses (SDOH Clinical Care).
+    ReferralStatus {
+        Requested = "requested",
+        Opened = "received",
+        Accepted = "accepted",
+        Declined = "rejected",
+        Completed = "completed",
+        NotAttended = "failed",
+        Withdrawn = "cancelled",
+        EnteredInError = "entered-in-error"
+    }
+);
+
+code_enum!(
+    /// Why a group declined a referral.
+    DeclineReason {
+        NoCapacity = "NO_CAPACITY",
+        NotEligible = "NOT_ELIGIBLE",
+        CouldNotContact = "COULD_NOT_CONTACT",
+        PersonDeclined = "PERSON_DECLINED",
+        Other = "OTHER"
+    }
+);
+
 impl AccessibilityFeature {
     /// Recognise a feature in free text, for HSDS accessibility records that carry
     /// only a description.

@@ -15,6 +15,7 @@ pub mod paging;
 pub mod person;
 pub mod place;
 pub mod postcode;
+pub mod referral;
 pub mod review;
 pub mod search;
 pub mod taxonomy;
