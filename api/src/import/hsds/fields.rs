@@ -99,6 +99,19 @@ pub(super) fn date(text: &Option<String>, path: &str) -> Result<Option<NaiveDate
         .or_else(|_| error(path, format!("'{text}' is not a date (YYYY-MM-DD)")))
 }
 
+/// `valid_from` and `valid_to` under `path`: dates, the end not before the start.
+pub(super) fn period(
+    from: &Option<String>,
+    to: &Option<String>,
+    path: &str,
+) -> Result<(Option<NaiveDate>, Option<NaiveDate>), FieldError> {
+    let (field_from, field_to) = (format!("{path}.valid_from"), format!("{path}.valid_to"));
+    let from = date(from, &field_from)?;
+    let to = date(to, &field_to)?;
+    checked(validate::date_order(&field_from, from, &field_to, to))?;
+    Ok((from, to))
+}
+
 pub(super) fn timestamp(
     text: &Option<String>,
     path: &str,

@@ -11,8 +11,8 @@ use entity::{
 use serde_json::json;
 
 use super::fields::{
-    byday, checked, clean, clock, count, date, error, first_phone, identifier, link, long,
-    optional, required, short, timestamp,
+    byday, checked, clean, clock, count, error, first_phone, identifier, link, long, optional,
+    period, required, short, timestamp,
 };
 use super::model;
 use crate::domain::capacity::status_from_available;
@@ -307,14 +307,7 @@ impl Bundle {
             &format!("{path}.closes_at"),
             closes_at.as_deref(),
         ))?;
-        let valid_from = date(&s.valid_from, &format!("{path}.valid_from"))?;
-        let valid_to = date(&s.valid_to, &format!("{path}.valid_to"))?;
-        checked(validate::date_order(
-            &format!("{path}.valid_from"),
-            valid_from,
-            &format!("{path}.valid_to"),
-            valid_to,
-        ))?;
+        let (valid_from, valid_to) = period(&s.valid_from, &s.valid_to, path)?;
         self.schedules.push(schedule::Model {
             id,
             // Service-level and location-level schedules both belong to the service.
@@ -383,14 +376,7 @@ impl Bundle {
                 concessions.push(term.code);
             }
         }
-        let valid_from = date(&c.valid_from, &format!("{path}.valid_from"))?;
-        let valid_to = date(&c.valid_to, &format!("{path}.valid_to"))?;
-        checked(validate::date_order(
-            &format!("{path}.valid_from"),
-            valid_from,
-            &format!("{path}.valid_to"),
-            valid_to,
-        ))?;
+        let (valid_from, valid_to) = period(&c.valid_from, &c.valid_to, path)?;
         self.cost_options.push(cost_option::Model {
             id: required(&c.id, &format!("{path}.id"))?,
             service_id: self.service.id.clone(),
