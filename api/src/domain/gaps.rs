@@ -21,7 +21,7 @@ use sea_orm::{
 
 use super::eligibility::{self, Fit, Person};
 use super::search::SearchHandle;
-use super::validate::Fields;
+use super::validate::{self, Fields};
 use crate::error::{AppError, AppResult};
 use crate::spatial::Coordinates;
 
@@ -72,12 +72,10 @@ impl GapRequest {
                 "must lie in 1..100000",
             ));
         }
-        let age = |value: Option<i64>, field: &str| match value {
-            Some(a) if !(0..=130).contains(&a) => Err(AppError::bad_input(
-                fields.name(field),
-                "must lie in 0..130",
-            )),
-            other => Ok(other.map(|a| a as u32)),
+        let age = |value: Option<i64>, field: &str| {
+            value
+                .map(|a| validate::age(&fields.name(field), a as f64).map(|a| a as u32))
+                .transpose()
         };
         let age_from = age(question.age_from, "ageFrom")?;
         let age_to = age(question.age_to, "ageTo")?;

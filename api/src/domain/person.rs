@@ -55,13 +55,8 @@ impl Person {
     /// `fields` names the person's fields as the caller's protocol does
     /// (`input.person.age`).
     pub fn check(question: PersonQuestion, fields: Fields) -> AppResult<Self> {
-        if let Some(age) = question.age
-            && (!age.is_finite() || !(0.0..=130.0).contains(&age))
-        {
-            return Err(AppError::bad_input(
-                fields.name("age"),
-                "must lie in 0..130",
-            ));
+        if let Some(age) = question.age {
+            validate::age(&fields.name("age"), age)?;
         }
         if question.max_cost_pence.is_some_and(|p| p < 0) {
             return Err(AppError::bad_input(

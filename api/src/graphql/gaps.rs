@@ -37,7 +37,7 @@ pub struct GapInput {
     /// Who the services must suit, as in search.
     pub person: Option<PersonInput>,
     /// An area counts as covered when a matching service is this close to its centroid.
-    #[graphql(default = 2000)]
+    #[graphql(default_with = "gaps::DEFAULT_MAX_DISTANCE_METRES as i32")]
     pub max_distance_metres: i32,
     /// Only areas within this area (its code).
     pub within: Option<String>,

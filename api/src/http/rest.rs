@@ -10,17 +10,17 @@ use serde_json::json;
 
 use crate::error::AppError;
 
-/// The HTTP status for an error code.
-pub fn status_of(code: &str) -> StatusCode {
-    match code {
-        "BAD_USER_INPUT" | "BAD_REQUEST" => StatusCode::BAD_REQUEST,
-        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
-        "FORBIDDEN" => StatusCode::FORBIDDEN,
-        "NOT_FOUND" => StatusCode::NOT_FOUND,
-        "CONFLICT" => StatusCode::CONFLICT,
-        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
-        "UNAVAILABLE" | "TIMEOUT" => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+/// The HTTP status of an error.
+fn status_of(err: &AppError) -> StatusCode {
+    match err {
+        AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Conflict { .. } => StatusCode::CONFLICT,
+        AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -74,6 +74,6 @@ impl IntoResponse for RestError {
             }
             other => json!({ "error": { "code": code, "message": other.public_message() } }),
         };
-        (status_of(code), Json(body)).into_response()
+        (status_of(&err), Json(body)).into_response()
     }
 }

@@ -1,5 +1,6 @@
-//! The bulk writer: checked service records (imports, feeds) written in batches. Rows upsert by HSDS id; a record whose content hash is
-//! unchanged writes nothing (re-importing a file is a no-op). `write` takes one record
+//! The bulk writer: checked service records (imports, feeds) written in batches.
+//! Rows upsert by HSDS id; a record whose content hash is unchanged writes nothing
+//! (re-importing a file is a no-op). `write` takes one record
 //! (the caller wraps it in a savepoint, so it lands whole or not at all); `write_new`
 //! takes a batch of records not seen before in a few multi-row statements, and the
 //! caller falls back to `write` one by one if the batch is refused.
@@ -14,7 +15,7 @@ use entity::{
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-use super::record::{FieldError, ServiceRecord as Bundle};
+use super::record::{FieldError, ServiceRecord};
 use crate::db::upsert;
 
 /// Why a record did not land.
@@ -66,7 +67,7 @@ fn same_capacity(a: &capacity::Model, b: &capacity::Model) -> bool {
 /// stored (whose parts are replaced).
 async fn check_references(
     db: &impl ConnectionTrait,
-    bundles: &[Bundle],
+    bundles: &[ServiceRecord],
 ) -> Result<Vec<String>, WriteError> {
     let org_ids: Vec<String> = bundles
         .iter()
@@ -151,7 +152,7 @@ async fn check_references(
 /// seen before (its parts already cleared), `old_capacities` their former capacities.
 async fn insert_all(
     db: &impl ConnectionTrait,
-    bundles: Vec<(Bundle, String)>,
+    bundles: Vec<(ServiceRecord, String)>,
     existing: &HashMap<String, service::Model>,
     old_capacities: &[capacity::Model],
     known_locations: Vec<String>,
@@ -299,7 +300,7 @@ async fn insert_all(
 /// Write one record, new or seen before.
 pub async fn write(
     db: &impl ConnectionTrait,
-    bundle: Bundle,
+    bundle: ServiceRecord,
     hash: String,
     actor: &str,
     now: DateTime<Utc>,
@@ -342,11 +343,11 @@ pub async fn write(
 /// Write records none of which is stored yet, together. Any refusal refuses the batch.
 pub async fn write_new(
     db: &impl ConnectionTrait,
-    batch: Vec<(Bundle, String)>,
+    batch: Vec<(ServiceRecord, String)>,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, WriteError> {
-    let bundles: Vec<Bundle> = batch.iter().map(|(b, _)| b.clone()).collect();
+    let bundles: Vec<ServiceRecord> = batch.iter().map(|(b, _)| b.clone()).collect();
     let known_locations = check_references(db, &bundles).await?;
     let count = batch.len();
     insert_all(db, batch, &HashMap::new(), &[], known_locations, actor, now).await?;

@@ -123,16 +123,6 @@ struct CapacityRow {
     available: Option<i32>,
 }
 
-fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Option<String>) -> HashMap<String, Vec<T>> {
-    let mut map: HashMap<String, Vec<T>> = HashMap::new();
-    for row in rows {
-        if let Some(k) = key(&row) {
-            map.entry(k).or_default().push(row);
-        }
-    }
-    map
-}
-
 /// Everything but the service's own columns, grouped by service (or location) id.
 #[derive(Default)]
 pub(in crate::domain::search) struct Parts {
@@ -319,8 +309,18 @@ impl Parts {
                 .filter_map(|(id, lat, lon)| Some((id, Coordinates::new(lat?, lon?).ok()?)))
                 .collect(),
             access: pairs(access),
-            languages_by_location: group(languages.clone(), |l| l.location_id.clone()),
-            languages_by_service: group(languages, |l| l.service_id.clone()),
+            languages_by_location: pairs(
+                languages
+                    .iter()
+                    .filter_map(|l| Some((l.location_id.clone()?, l.clone())))
+                    .collect(),
+            ),
+            languages_by_service: pairs(
+                languages
+                    .into_iter()
+                    .filter_map(|l| Some((l.service_id.clone()?, l)))
+                    .collect(),
+            ),
             terms: pairs(terms),
             rules: pairs(
                 rules
