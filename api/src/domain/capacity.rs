@@ -4,7 +4,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use entity::{capacity, service};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
 use super::codes::CapacityStatus;
+use crate::error::AppResult;
 
 /// When a capacity stops being trusted.
 pub fn expires_at(
@@ -37,26 +41,31 @@ pub fn status_from_available(available: Option<i32>) -> CapacityStatus {
     }
 }
 
-/// A service and its latest capacity, as a change to it is told to subscribers;
+/// A service's current capacity: its latest row.
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    service_id: &str,
+) -> AppResult<Option<capacity::Model>> {
+    Ok(capacity::Entity::find()
+        .filter(capacity::Column::ServiceId.eq(service_id))
+        .order_by_desc(capacity::Column::UpdatedAt)
+        .one(db)
+        .await?)
+}
+
+/// A service and its current capacity, as a change to it is told to subscribers;
 /// None when the service is gone.
 pub async fn service_and_capacity(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl ConnectionTrait,
     service_id: &str,
-) -> crate::error::AppResult<Option<(entity::service::Model, Option<entity::capacity::Model>)>> {
-    use entity::{capacity, service};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+) -> AppResult<Option<(service::Model, Option<capacity::Model>)>> {
     let Some(row) = service::Entity::find_by_id(service_id.to_string())
         .one(db)
         .await?
     else {
         return Ok(None);
     };
-    let latest = capacity::Entity::find()
-        .filter(capacity::Column::ServiceId.eq(service_id))
-        .order_by_desc(capacity::Column::UpdatedAt)
-        .one(db)
-        .await?;
-    Ok(Some((row, latest)))
+    Ok(Some((row, latest(db, service_id).await?)))
 }
 
 #[cfg(test)]

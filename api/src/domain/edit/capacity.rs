@@ -7,9 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::{capacity, capacity_event, service};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::json;
 
 use super::{Audit, Editor};
@@ -83,11 +81,7 @@ pub async fn update(
         .transpose()?;
     let txn = crate::db::begin_write(db).await?;
     crate::domain::owned::service_for_provider(&txn, editor.caller, service_id).await?;
-    let before = capacity::Entity::find()
-        .filter(capacity::Column::ServiceId.eq(service_id))
-        .order_by_desc(capacity::Column::UpdatedAt)
-        .one(&txn)
-        .await?;
+    let before = crate::domain::capacity::latest(&txn, service_id).await?;
     let row = capacity::Model {
         id: before
             .as_ref()
