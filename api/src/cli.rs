@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::{DatabaseArgs, ServeArgs};
 use crate::domain::auth;
 use crate::domain::codes::Role;
+use crate::domain::referral::seal::{DataKey, KEY_VARIABLE};
 use crate::domain::search::Opened;
 use crate::error::AppError;
 use crate::graphql::{self, SchemaOptions};
@@ -47,6 +48,31 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Referrals' personal data.
+    #[command(subcommand)]
+    Referrals(ReferralsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReferralsCommand {
+    /// Erase the people of referrals that closed before a date (statuses and counts
+    /// stay). `serve` does this by itself after --referral-retention-days.
+    Erase {
+        /// A date (2026-09-01) or an instant (2026-09-01T12:00:00Z).
+        #[arg(long, value_parser = parse_instant)]
+        closed_before: chrono::DateTime<chrono::Utc>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.to_utc());
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+        .map_err(|_| format!("'{text}' is not a date (2026-09-01) or an RFC 3339 instant"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -204,6 +230,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => serve(args).await,
+        Command::Referrals(ReferralsCommand::Erase {
+            closed_before,
+            database,
+        }) => {
+            let conn = open(&database).await?;
+            let erased =
+                crate::domain::referral::store::erase_closed_before(&conn, closed_before, "cli")
+                    .await?;
+            println!(
+                "erased the personal data of {erased} referrals closed before {closed_before}"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Export(ExportCommand::Hsds {
             path,
             format,
@@ -330,7 +369,47 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     }
 }
 
+/// The key that seals referrals' personal data: SIGNPOST_DATA_KEY; without it, an
+/// ephemeral key for the demo and development (with a warning), none in production
+/// (referrals are then refused, naming the variable).
+fn data_key(args: &ServeArgs) -> Result<DataKey, Failure> {
+    match std::env::var(KEY_VARIABLE) {
+        Ok(text) if !text.trim().is_empty() => DataKey::from_base64(&text).map_err(Failure),
+        _ if args.demo || args.mode == graphql::Mode::Development => {
+            println!(
+                "warning: {KEY_VARIABLE} is not set; referrals are sealed with a key that \
+                 lasts until this process stops (their people cannot be read after a restart)"
+            );
+            Ok(DataKey::ephemeral()?)
+        }
+        _ => {
+            println!("warning: {KEY_VARIABLE} is not set; referrals are refused until it is");
+            Ok(DataKey::missing())
+        }
+    }
+}
+
+/// Erase referrals' people `days` after they close, hourly, for as long as the
+/// server runs. Replicas may all do it: erasing twice erases nothing more.
+fn erase_on_time(db: sea_orm::DatabaseConnection, days: u32) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+            match crate::domain::referral::store::erase_closed_before(&db, cutoff, "retention")
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(erased = n, "referrals' personal data erased on time"),
+                Err(e) => tracing::warn!(cause = %e.detail(), "could not erase referrals on time"),
+            }
+        }
+    });
+}
+
 async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
+    let key = data_key(&args)?;
     let conn = open(&args.database).await?;
     if args.demo {
         let loaded = demo::load(&conn).await?;
@@ -344,7 +423,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
     let snapshot = args.index_snapshot_path();
     let state = AppState::prepare_with_snapshot(conn, options, snapshot.as_deref())
         .await?
-        .with_http(args.http);
+        .with_http(args.http)
+        .with_data_key(key);
     let from = match state.search.opened() {
         Opened::Database => "read from the database".to_owned(),
         Opened::Snapshot { changed } => format!("restored from its snapshot, {changed} changed"),
@@ -354,6 +434,13 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
         state.search.read().len(),
         started.elapsed().as_secs_f64()
     );
+    if args.demo {
+        println!(
+            "{}",
+            demo::referrals::load(&state.db, &state.data_key, &state.search).await?
+        );
+    }
+    erase_on_time(state.db.clone(), args.referral_retention_days);
     // Other processes (imports, replicas) write too: follow the database.
     state
         .search

@@ -54,6 +54,11 @@ pub struct ServeArgs {
     /// (`<file>.search-index`); none on PostgreSQL.
     #[arg(long, env = "SIGNPOST_INDEX_SNAPSHOT")]
     pub index_snapshot: Option<String>,
+    /// Days after a referral closes before the person's details are erased (checked
+    /// hourly). The key that seals them comes from SIGNPOST_DATA_KEY only, never
+    /// from the command line, where other users could read it.
+    #[arg(long, env = "SIGNPOST_REFERRAL_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub referral_retention_days: u32,
     #[command(flatten)]
     pub http: HttpArgs,
 }

@@ -26,6 +26,9 @@ pub enum AppError {
     /// The database cannot be reached or cannot take writes (down, restarting, read
     /// only, disk full): try again later. Answered with HTTP 503. The cause is logged.
     Unavailable(String),
+    /// A feature this server is not configured for (a missing key or setting): also
+    /// UNAVAILABLE, but the message names what the operator must set.
+    NotConfigured(String),
     /// Anything the client cannot fix: a bug. The cause is logged only.
     Internal(String),
 }
@@ -50,7 +53,7 @@ impl AppError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited(_) => "RATE_LIMITED",
-            Self::Unavailable(_) => "UNAVAILABLE",
+            Self::Unavailable(_) | Self::NotConfigured(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -70,7 +73,8 @@ impl AppError {
             Self::NotFound(m)
             | Self::Unauthenticated(m)
             | Self::Forbidden(m)
-            | Self::RateLimited(m) => m.clone(),
+            | Self::RateLimited(m)
+            | Self::NotConfigured(m) => m.clone(),
             Self::Conflict { message, .. } => message.clone(),
             Self::Unavailable(_) => "the database is unavailable; try again shortly".to_string(),
             Self::Internal(_) => "internal error".to_string(),

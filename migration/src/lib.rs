@@ -8,6 +8,7 @@ mod m20261126_000001_outdated_report;
 mod m20261126_000002_area_population_by_age;
 mod m20261126_000003_index_snapshot;
 mod m20261130_000001_key_organization;
+mod m20261130_000002_referral;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_area_population_by_age::Migration),
             Box::new(m20261126_000003_index_snapshot::Migration),
             Box::new(m20261130_000001_key_organization::Migration),
+            Box::new(m20261130_000002_referral::Migration),
         ]
     }
 }

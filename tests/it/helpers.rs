@@ -317,6 +317,46 @@ pub fn signpost_bin() -> PathBuf {
     .clone()
 }
 
+/// `signpost serve` as a process of its own on `database_url` (with these extra
+/// arguments and environment), once it answers `/readyz`; its output is piped.
+pub async fn serve_binary(
+    database_url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut command = tokio::process::Command::new(signpost_bin());
+    command
+        .args(["serve", "--listen", &addr])
+        .args(args)
+        .env("SIGNPOST_DATABASE_URL", database_url)
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let child = command.spawn().unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("http://{addr}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return (child, addr);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("signpost serve did not come up on {addr}");
+}
+
 /// Run the CLI with arguments and environment.
 pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = std::process::Command::new(signpost_bin());

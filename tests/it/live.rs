@@ -9,15 +9,20 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{TestApp, hsds_service, on_postgres, say_skipped, signpost_bin};
+use crate::helpers::{TestApp, hsds_service, on_postgres, say_skipped, serve_binary};
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const SUBSCRIBE: &str = "subscription($near: PlaceInput!, $terms: [String!]) { capacityChanged(near: $near, radiusMetres: 2000, taxonomyTerms: $terms) { service { id name } capacity { status available } distanceMetres reach } }";
 
 /// Open a graphql-transport-ws subscription on the server at `addr`.
-async fn subscribe(addr: &str, query: &str, variables: Value) -> Socket {
+pub async fn subscribe(addr: &str, query: &str, variables: Value) -> Socket {
+    subscribe_as(addr, None, query, variables).await
+}
+
+/// The same, with a key in `connection_init`'s payload (as browsers must send it).
+pub async fn subscribe_as(addr: &str, key: Option<&str>, query: &str, variables: Value) -> Socket {
     let mut request = format!("ws://{addr}/graphql/ws")
         .into_client_request()
         .unwrap();
@@ -26,7 +31,15 @@ async fn subscribe(addr: &str, query: &str, variables: Value) -> Socket {
         "graphql-transport-ws".parse().unwrap(),
     );
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    send(&mut socket, json!({ "type": "connection_init" })).await;
+    let payload = match key {
+        Some(key) => json!({ "Authorization": format!("Bearer {key}") }),
+        None => json!({}),
+    };
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": payload }),
+    )
+    .await;
     assert_eq!(receive(&mut socket).await["type"], "connection_ack");
     send(
         &mut socket,
@@ -36,7 +49,7 @@ async fn subscribe(addr: &str, query: &str, variables: Value) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
@@ -44,7 +57,7 @@ async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next protocol message (pings answered), or None after a second.
-async fn next(socket: &mut Socket) -> Option<Value> {
+pub async fn next(socket: &mut Socket) -> Option<Value> {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(1), socket.next())
             .await
@@ -61,7 +74,7 @@ async fn next(socket: &mut Socket) -> Option<Value> {
     }
 }
 
-async fn receive(socket: &mut Socket) -> Value {
+pub async fn receive(socket: &mut Socket) -> Value {
     next(socket).await.expect("a message within a second")
 }
 
@@ -152,35 +165,7 @@ async fn a_change_through_one_replica_reaches_subscribers_and_search_on_another(
     let key = two_services(&app).await;
 
     // A second process: the real binary, serving the same database.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let other = format!("127.0.0.1:{port}");
-    let mut child = tokio::process::Command::new(signpost_bin())
-        .args(["serve", "--listen", &other])
-        .env("SIGNPOST_DATABASE_URL", &app.database_url)
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..100 {
-        if client
-            .get(format!("http://{other}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "the second process did not come up");
-
+    let (mut child, other) = serve_binary(&app.database_url, &[], &[]).await;
     let near = json!({ "latitude": 53.4340, "longitude": -2.2990 });
     let mut socket = subscribe(
         &app.addr.to_string(),

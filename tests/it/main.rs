@@ -24,6 +24,7 @@ mod map_page;
 mod openreferral;
 mod postcodes;
 mod read_api;
+mod referrals;
 mod roles;
 mod schema_contract;
 mod search;

@@ -16,6 +16,7 @@ use crate::import;
 pub const AUTHORITY: &str = "demo";
 
 pub mod areas;
+pub mod referrals;
 
 /// (town, outward code, latitude, longitude) of each town centre: Trafford's four
 /// towns, so the demo answers near any Trafford postcode, and five cities elsewhere.

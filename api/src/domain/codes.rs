@@ -138,6 +138,14 @@ code_enum!(
 );
 
 code_enum!(
+    /// How soon the referring team asks the group to answer.
+    Urgency {
+        Routine = "routine",
+        Soon = "soon"
+    }
+);
+
+code_enum!(
     /// Why a group declined a referral.
     DeclineReason {
         NoCapacity = "NO_CAPACITY",

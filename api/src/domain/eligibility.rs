@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::codes::{AccessibilityFeature, DayOfWeek, DeliveryMode, ReferralRoute};
 pub use super::person::{Person, PersonQuestion, Window, WindowQuestion};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Criterion {
     Age,
     Gender,
@@ -24,14 +24,14 @@ pub enum Criterion {
     Residency,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Outcome {
     Met,
     Unknown,
     NotMet,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     pub criterion: Criterion,
     pub outcome: Outcome,
@@ -75,7 +75,7 @@ pub struct Listing {
 }
 
 /// The verdict: `suitable` is false exactly when some reason is NOT_MET.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Fit {
     pub suitable: bool,
     pub reasons: Vec<Reason>,

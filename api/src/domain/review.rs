@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{capacity, outdated_report, service};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use entity::{capacity, outdated_report, referral, service};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::codes::DeclineReason;
 
 use super::Policy;
 use super::capacity::expires_at;
@@ -19,6 +21,7 @@ use crate::error::{AppError, AppResult};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ReviewReason {
     ReportedOutdated,
+    DeclinedForCapacity,
     Stale,
     CapacityExpired,
     Due,
@@ -70,7 +73,24 @@ pub async fn queue(
     let ids: Vec<String> = services.iter().map(|s| s.id.clone()).collect();
     let mut reports: HashMap<String, Vec<outdated_report::Model>> = HashMap::new();
     let mut latest_capacity: HashMap<String, capacity::Model> = HashMap::new();
+    // The latest decline for lack of capacity per service.
+    let mut declined: HashMap<String, DateTime<Utc>> = HashMap::new();
     for chunk in ids.chunks(500) {
+        let declines: Vec<(String, Option<DateTime<Utc>>)> = referral::Entity::find()
+            .select_only()
+            .column(referral::Column::ServiceId)
+            .column(referral::Column::AnsweredAt)
+            .filter(referral::Column::ServiceId.is_in(chunk.iter().cloned()))
+            .filter(referral::Column::DeclineReason.eq(DeclineReason::NoCapacity.code()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (service_id, at) in declines {
+            if let Some(at) = at {
+                let latest = declined.entry(service_id).or_insert(at);
+                *latest = (*latest).max(at);
+            }
+        }
         for report in outdated_report::Entity::find()
             .filter(outdated_report::Column::ServiceId.is_in(chunk.iter().cloned()))
             .filter(outdated_report::Column::ResolvedAt.is_null())
@@ -105,6 +125,21 @@ pub async fn queue(
                 reasons.push(Why {
                     reason: ReviewReason::ReportedOutdated,
                     detail: format!("{} open report(s); latest: \"{last}\"", open.len()),
+                });
+            }
+            // Until someone records the capacity again, the decline's FULL stands.
+            let answered = declined.get(&service.id).filter(|&&at| {
+                latest_capacity
+                    .get(&service.id)
+                    .is_none_or(|c| c.updated_at <= at)
+            });
+            if let Some(&at) = answered {
+                reasons.push(Why {
+                    reason: ReviewReason::DeclinedForCapacity,
+                    detail: format!(
+                        "Declined a referral for lack of capacity on {}; capacity reads FULL until it is updated",
+                        day(at)
+                    ),
                 });
             }
             let verified = match service.last_verified_at {

@@ -191,6 +191,18 @@ pub fn coordinates(field: &str, latitude: f64, longitude: f64) -> AppResult<Coor
     })
 }
 
+/// An ISO 639 language code (two or three letters), lower-cased.
+pub fn language_code(field: &str, value: &str) -> AppResult<String> {
+    let code = value.trim().to_ascii_lowercase();
+    if !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Err(AppError::bad_input(
+            field,
+            format!("'{value}' is not an ISO 639 language code (such as en, pl, urd)"),
+        ));
+    }
+    Ok(code)
+}
+
 pub fn age(field: &str, value: f64) -> AppResult<f64> {
     if !value.is_finite() || !(0.0..=MAX_AGE).contains(&value) {
         return Err(AppError::bad_input(

@@ -115,3 +115,42 @@ pub enum Role {
     /// services and updates their capacity, nothing else.
     Provider,
 }
+
+/// Where a referral stands (FHIR Task: requested, received, accepted, rejected,
+/// completed, failed, cancelled, entered-in-error).
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::ReferralStatus")]
+pub enum ReferralStatus {
+    /// Sent; the group has not read the person yet.
+    Requested,
+    /// The group read the person.
+    Opened,
+    Accepted,
+    Declined,
+    /// The person took part.
+    Completed,
+    NotAttended,
+    /// The referring team withdrew it.
+    Withdrawn,
+    /// Made by mistake; counted nowhere.
+    EnteredInError,
+}
+
+/// Why a group declined a referral.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::DeclineReason")]
+pub enum DeclineReason {
+    NoCapacity,
+    NotEligible,
+    CouldNotContact,
+    PersonDeclined,
+    Other,
+}
+
+/// How soon the referring team asks the group to answer.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "codes::Urgency")]
+pub enum Urgency {
+    Routine,
+    Soon,
+}

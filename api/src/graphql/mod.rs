@@ -13,6 +13,7 @@ mod mutations;
 mod organizations;
 mod places;
 mod query;
+mod referrals;
 mod review;
 mod search;
 mod services;
@@ -62,12 +63,16 @@ pub struct SchemaOptions {
 }
 
 pub fn build_schema(options: SchemaOptions) -> AppSchema {
-    let builder = Schema::build(Query::default(), Mutation::default(), Subscription)
-        .data(options.policy)
-        .data(options.mode)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(MAX_DIRECTIVES)
-        .limit_recursive_depth(MAX_RECURSIVE_DEPTH);
+    let builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .data(options.policy)
+    .data(options.mode)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_directives(MAX_DIRECTIVES)
+    .limit_recursive_depth(MAX_RECURSIVE_DEPTH);
     match options.mode {
         // "Did you mean …?" would spell out the schema that introspection hides.
         Mode::Production => builder.disable_suggestions().finish(),
@@ -105,6 +110,15 @@ pub(crate) fn client<'a>(ctx: &Context<'a>) -> AppResult<&'a Client> {
 /// The signed-in caller, or UNAUTHENTICATED.
 pub(crate) fn caller<'a>(ctx: &Context<'a>) -> AppResult<&'a Caller> {
     crate::domain::auth::signed_in(client(ctx)?.caller.as_ref())
+}
+
+/// The caller as a writer: who, and the request that carries the write.
+pub(crate) fn editor<'a>(ctx: &Context<'a>) -> AppResult<crate::domain::edit::Editor<'a>> {
+    Ok(crate::domain::edit::Editor {
+        caller: caller(ctx)?,
+        request_id: &client(ctx)?.request_id,
+        fields: crate::domain::validate::Fields::GRAPHQL_INPUT,
+    })
 }
 
 pub(crate) fn policy(ctx: &Context<'_>) -> Policy {

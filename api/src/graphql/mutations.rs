@@ -14,9 +14,8 @@ use super::inputs::{
 };
 use super::organizations::Organization;
 use super::services::Service;
-use super::{caller, client, db, policy};
-use crate::domain::edit::{self, Editor};
-use crate::domain::validate::Fields;
+use super::{client, db, editor, policy};
+use crate::domain::edit;
 use crate::error::{AppError, AppResult};
 use crate::live::changes::{Changes, ServiceChanged};
 
@@ -41,15 +40,11 @@ pub struct ReportOutdatedPayload {
     pub received: bool,
 }
 
-fn editor<'a>(ctx: &Context<'a>) -> AppResult<Editor<'a>> {
-    Ok(Editor {
-        caller: caller(ctx)?,
-        request_id: &client(ctx)?.request_id,
-        fields: Fields::GRAPHQL_INPUT,
-    })
-}
-
-async fn committed(ctx: &Context<'_>, service_id: &str, capacity: bool) -> AppResult<()> {
+pub(crate) async fn committed(
+    ctx: &Context<'_>,
+    service_id: &str,
+    capacity: bool,
+) -> AppResult<()> {
     let changes = ctx
         .data::<Changes>()
         .map_err(|_| AppError::internal("no change hub in request data"))?;
@@ -64,7 +59,11 @@ async fn committed(ctx: &Context<'_>, service_id: &str, capacity: bool) -> AppRe
 
 /// The root mutation: listings here, keys in `account`.
 #[derive(MergedObject, Default)]
-pub struct Mutation(ListingsMutation, super::account::KeysMutation);
+pub struct Mutation(
+    ListingsMutation,
+    super::account::KeysMutation,
+    super::referrals::ReferralsMutation,
+);
 
 #[derive(Default)]
 pub struct ListingsMutation;

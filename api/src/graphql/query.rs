@@ -13,4 +13,5 @@ pub struct Query(
     super::account::KeysQuery,
     super::review::ReviewQuery,
     super::gaps::GapsQuery,
+    super::referrals::ReferralsQuery,
 );

@@ -16,6 +16,9 @@ use crate::domain::{history, review};
 pub enum ReviewReasonCode {
     /// Someone reported it out of date (open until the listing is verified).
     ReportedOutdated,
+    /// The group declined a referral for lack of capacity, so the service reads FULL
+    /// (until someone records its capacity again).
+    DeclinedForCapacity,
     /// Not verified within the stale age (or never).
     Stale,
     /// Its capacity passed its expiry and reads UNKNOWN.

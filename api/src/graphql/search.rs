@@ -194,11 +194,20 @@ impl PersonInput {
     }
 }
 
-fn reason_out(r: eligibility::Reason) -> FitReason {
-    FitReason {
-        criterion: r.criterion.into(),
-        outcome: r.outcome.into(),
-        detail: r.detail,
+impl From<eligibility::Fit> for Fit {
+    fn from(fit: eligibility::Fit) -> Self {
+        Self {
+            suitable: fit.suitable,
+            reasons: fit
+                .reasons
+                .into_iter()
+                .map(|r| FitReason {
+                    criterion: r.criterion.into(),
+                    outcome: r.outcome.into(),
+                    detail: r.detail,
+                })
+                .collect(),
+        }
     }
 }
 
@@ -280,10 +289,7 @@ impl SearchQuery {
                     ReachKind::Remote => Reach::Remote,
                 },
                 nearest_location_id: found.nearest_location_id,
-                fit: Fit {
-                    suitable: found.fit.suitable,
-                    reasons: found.fit.reasons.into_iter().map(reason_out).collect(),
-                },
+                fit: found.fit.into(),
             };
             connection.edges.push(Edge::new(found.cursor, node));
         }

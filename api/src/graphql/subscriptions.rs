@@ -1,9 +1,8 @@
 //! Live updates over WebSocket (graphql-transport-ws at /graphql/ws): a link worker's
 //! app hears when a service near their client opens up or fills.
 
-use async_graphql::{Context, Result, SimpleObject, Subscription};
+use async_graphql::{Context, MergedSubscription, Result, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
-use tokio::sync::broadcast::error::RecvError;
 
 use super::details::Capacity;
 use super::search::{DEFAULT_RADIUS_METRES, PlaceInput, Reach};
@@ -27,11 +26,15 @@ pub struct CapacityChange {
     pub reach: Reach,
 }
 
+/// The root subscription: capacity here, referrals in `referrals`.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(CapacitySubscription, super::referrals::ReferralSubscription);
+
 #[derive(Default)]
-pub struct Subscription;
+pub struct CapacitySubscription;
 
 #[Subscription]
-impl Subscription {
+impl CapacitySubscription {
     /// Capacity changes of services that reach `near` within `radiusMetres`
     /// (default 5000), optionally only under these taxonomy terms (a term matches
     /// its descendants). Changes made through any replica arrive.
@@ -69,16 +72,7 @@ impl Subscription {
             .map_err(|_| AppError::internal("no change hub"))?
             .subscribe();
         let policy = policy(ctx);
-        let changes = futures::stream::unfold(receiver, |mut receiver| async move {
-            loop {
-                match receiver.recv().await {
-                    Ok(change) => return Some((change, receiver)),
-                    // A slow subscriber misses some changes rather than stalling writers.
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
-                }
-            }
-        });
+        let changes = crate::live::changes::stream_of(receiver);
         Ok(changes.filter_map(move |change: ServiceChanged| {
             let (db, search, terms) = (db.clone(), search.clone(), terms.clone());
             async move {

@@ -12,6 +12,7 @@ use crate::graphql::ReportLimiter;
 use crate::live::changes::Changes;
 
 use super::gate::Gate;
+use crate::domain::referral::seal::DataKey;
 use crate::domain::search::SearchHandle;
 use crate::live::demand::DemandRecorder;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     /// How the HTTP front door behaves (CORS, rate limits, trusted proxies).
     pub http: Arc<HttpArgs>,
     pub metrics: Arc<Metrics>,
+    /// Seals referrals' personal data (see `with_data_key`).
+    pub data_key: DataKey,
 }
 
 /// Reports one client address may send: a burst of this many, then one a minute.
@@ -58,6 +61,14 @@ impl AppState {
         let reports = Arc::new(governor::RateLimiter::keyed(quota));
         super::ratelimit::forget_idle(&reports);
         let metrics = Metrics::new().map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+        // Development (tests, `schema`) seals with a key of its own; production has
+        // none until `with_data_key` gives it one.
+        let data_key = match options.mode {
+            crate::graphql::Mode::Development => {
+                DataKey::ephemeral().map_err(|e| sea_orm::DbErr::Custom(e.detail()))?
+            }
+            crate::graphql::Mode::Production => DataKey::missing(),
+        };
         Ok(Self {
             graphql: Gate::new(crate::graphql::build_schema(options), options.mode),
             db,
@@ -67,7 +78,14 @@ impl AppState {
             reports,
             http: Arc::default(),
             metrics: Arc::new(metrics),
+            data_key,
         })
+    }
+
+    /// The same state sealing personal data with this key.
+    pub fn with_data_key(mut self, key: DataKey) -> Self {
+        self.data_key = key;
+        self
     }
 
     /// The same state with these HTTP settings.

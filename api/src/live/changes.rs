@@ -21,12 +21,46 @@ pub struct ServiceChanged {
     pub capacity: bool,
 }
 
+/// A referral moved (or was made): who is on its sides, so each subscriber can tell
+/// whether it may hear of it without reading the database. Never the person.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ReferralChanged {
+    pub referral_id: String,
+    pub referrer_authority_id: i32,
+    pub provider_authority_id: i32,
+    pub organization_id: String,
+}
+
+/// What replicas tell each other.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum Told {
+    Service(ServiceChanged),
+    Referral(ReferralChanged),
+}
+
 #[derive(Serialize, Deserialize)]
 struct Note {
     /// The process that made the change, which has applied it already.
     origin: String,
     #[serde(flatten)]
-    change: ServiceChanged,
+    change: Told,
+}
+
+/// A subscriber's receiver as a stream. A slow subscriber misses some changes
+/// rather than stalling writers.
+pub fn stream_of<T: Clone + Send + 'static>(
+    receiver: broadcast::Receiver<T>,
+) -> impl futures::Stream<Item = T> {
+    futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(change) => return Some((change, receiver)),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
 }
 
 #[derive(Clone)]
@@ -34,6 +68,7 @@ pub struct Changes {
     db: DatabaseConnection,
     search: SearchHandle,
     sender: broadcast::Sender<ServiceChanged>,
+    referrals: broadcast::Sender<ReferralChanged>,
     origin: Arc<str>,
 }
 
@@ -43,6 +78,7 @@ impl Changes {
             db,
             search,
             sender: broadcast::channel(1024).0,
+            referrals: broadcast::channel(1024).0,
             origin: uuid::Uuid::new_v4().to_string().into(),
         }
     }
@@ -51,8 +87,19 @@ impl Changes {
         self.sender.subscribe()
     }
 
+    pub fn subscribe_referrals(&self) -> broadcast::Receiver<ReferralChanged> {
+        self.referrals.subscribe()
+    }
+
     /// Apply a change in this process and tell subscribers.
-    async fn apply(&self, change: ServiceChanged) {
+    async fn apply(&self, change: Told) {
+        let change = match change {
+            Told::Service(change) => change,
+            Told::Referral(change) => {
+                let _ = self.referrals.send(change);
+                return;
+            }
+        };
         if let Err(e) = self
             .search
             .refresh(&self.db, std::slice::from_ref(&change.service_id))
@@ -65,8 +112,17 @@ impl Changes {
         let _ = self.sender.send(change);
     }
 
-    /// A write committed here.
+    /// A write to a service committed here.
     pub async fn committed(&self, change: ServiceChanged) {
+        self.tell(Told::Service(change)).await;
+    }
+
+    /// A referral was made or moved here.
+    pub async fn referral_moved(&self, change: ReferralChanged) {
+        self.tell(Told::Referral(change)).await;
+    }
+
+    async fn tell(&self, change: Told) {
         self.apply(change.clone()).await;
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
             let note = Note {

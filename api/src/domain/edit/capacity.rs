@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use entity::{capacity, capacity_event, service};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+};
 use serde_json::json;
 
 use super::{Audit, Editor};
@@ -60,6 +62,48 @@ impl CapacityDraft {
     }
 }
 
+/// Make `row` its service's one current capacity, keep the change as a capacity
+/// event from `source` ("api", or "referral" when a group's answer to a referral
+/// taught it), and stamp the service's `updated_at` so replicas follow. In the
+/// caller's transaction, after its ownership check.
+pub(crate) async fn replace(
+    txn: &impl ConnectionTrait,
+    row: &capacity::Model,
+    actor: &str,
+    source: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    capacity::Entity::delete_many()
+        .filter(capacity::Column::ServiceId.eq(&row.service_id))
+        .exec(txn)
+        .await?;
+    capacity::Entity::insert(row.clone().into_active_model())
+        .exec_without_returning(txn)
+        .await?;
+    capacity_event::Entity::insert(capacity_event::ActiveModel {
+        capacity_id: Set(row.id.clone()),
+        service_id: Set(row.service_id.clone()),
+        status: Set(row.status.clone()),
+        available: Set(row.available),
+        maximum: Set(row.maximum),
+        waitlist_length: Set(row.waitlist_length),
+        typical_wait_days: Set(row.typical_wait_days),
+        expires_at: Set(row.expires_at),
+        actor: Set(Some(actor.to_string())),
+        source: Set(source.into()),
+        recorded_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    service::Entity::update_many()
+        .col_expr(service::Column::UpdatedAt, Expr::value(now))
+        .filter(service::Column::Id.eq(&row.service_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 pub async fn update(
     db: &DatabaseConnection,
     editor: &Editor<'_>,
@@ -98,36 +142,7 @@ pub async fn update(
         updated_by: Some(editor.actor()),
         expires_at: draft.expires_at,
     };
-    // One current capacity per service.
-    capacity::Entity::delete_many()
-        .filter(capacity::Column::ServiceId.eq(service_id))
-        .exec(&txn)
-        .await?;
-    capacity::Entity::insert(row.clone().into_active_model())
-        .exec_without_returning(&txn)
-        .await?;
-    capacity_event::Entity::insert(capacity_event::ActiveModel {
-        capacity_id: Set(row.id.clone()),
-        service_id: Set(row.service_id.clone()),
-        status: Set(row.status.clone()),
-        available: Set(row.available),
-        maximum: Set(row.maximum),
-        waitlist_length: Set(row.waitlist_length),
-        typical_wait_days: Set(row.typical_wait_days),
-        expires_at: Set(row.expires_at),
-        actor: Set(Some(editor.actor())),
-        source: Set("api".into()),
-        recorded_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(&txn)
-    .await?;
-    service::Entity::update_many()
-        .col_expr(service::Column::UpdatedAt, Expr::value(now))
-        .filter(service::Column::Id.eq(service_id))
-        .filter(service::Column::AuthorityId.eq(editor.caller.authority_id))
-        .exec(&txn)
-        .await?;
+    replace(&txn, &row, &editor.actor(), "api", now).await?;
     editor
         .record(
             &txn,

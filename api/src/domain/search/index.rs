@@ -340,6 +340,22 @@ impl SearchIndex {
             .min_by(|a, b| a.size.total_cmp(&b.size))
     }
 
+    /// The codes of every loaded area containing a point (of every area type).
+    pub fn areas_containing(&self, at: Coordinates) -> Vec<String> {
+        let p = [at.longitude, at.latitude];
+        self.area_tree
+            .locate_all_at_point(&p)
+            .map(|b| &self.areas[b.data as usize])
+            .filter(|a| spatial::contains(&a.shape, at))
+            .map(|a| a.code.clone())
+            .collect()
+    }
+
+    /// What the index holds for service `id`.
+    pub fn entry_of(&self, id: &str) -> Option<&Entry> {
+        self.entry(*self.by_id.get(id)?)
+    }
+
     /// Whether a residency rule admits a point: `None` when the area is not loaded.
     pub fn resident(&self, area_code: &str, at: Coordinates) -> Option<bool> {
         let area = self.areas.iter().find(|a| a.code == area_code)?;

@@ -151,21 +151,38 @@ pub fn grid_cell(at: Coordinates) -> String {
 }
 
 /// Fit of one entry into `reasons` (a buffer reused across candidates): the
-/// person's criteria, plus residency, which depends on where the search is (a
-/// listing restricted to residents of an area that is not loaded reads UNKNOWN).
+/// person's criteria, plus residency, which depends on where the person is (a
+/// listing restricted to residents of an area that is not loaded, or a person whose
+/// place is not known, reads UNKNOWN).
 fn assess_into(
     index: &SearchIndex,
-    request: &SearchRequest,
+    person: &Person,
+    near: Option<Coordinates>,
     entry: &index::Entry,
     today: chrono::NaiveDate,
     explain: bool,
     reasons: &mut Vec<Reason>,
 ) {
-    eligibility::assess_into(&request.person, &entry.listing, today, explain, reasons);
+    eligibility::assess_into(person, &entry.listing, today, explain, reasons);
     if let Some(code) = &entry.residency_area {
-        let inside = index.resident(code, request.near);
+        let inside = near.and_then(|at| index.resident(code, at));
         reasons.push(eligibility::residency(code, inside, explain));
     }
+}
+
+/// How service `id` fits `person` as search would judge it (with sentences), at
+/// `near` when the person's place is known. None when the index does not hold it.
+pub fn fit_of(
+    index: &SearchIndex,
+    id: &str,
+    person: &Person,
+    near: Option<Coordinates>,
+    today: chrono::NaiveDate,
+) -> Option<Fit> {
+    let entry = index.entry_of(id)?;
+    let mut reasons = Vec::new();
+    assess_into(index, person, near, entry, today, true, &mut reasons);
+    Some(Fit::from_reasons(reasons))
 }
 
 /// A service in reach that passed the filters, before its distance is exact.
@@ -246,7 +263,15 @@ pub fn run(
     ) {
         let verdict = index.verdict(slot, &probe).or_else(|| {
             let entry = index.entry(slot)?;
-            assess_into(index, request, entry, today, false, &mut reasons);
+            assess_into(
+                index,
+                &request.person,
+                Some(request.near),
+                entry,
+                today,
+                false,
+                &mut reasons,
+            );
             let unknowns = reasons.iter().filter(|r| r.outcome == Outcome::Unknown);
             Some((
                 reasons.iter().all(|r| r.outcome != Outcome::NotMet),
@@ -324,7 +349,15 @@ pub fn run(
             let entry = index.entry(slot)?;
             // Now write the sentences, for the page only.
             let mut reasons = Vec::new();
-            assess_into(index, request, entry, today, true, &mut reasons);
+            assess_into(
+                index,
+                &request.person,
+                Some(request.near),
+                entry,
+                today,
+                true,
+                &mut reasons,
+            );
             let (distance_metres, reach, nearest_location_id) = match reach {
                 Reach::AtLocation(metres, i) => (
                     Some(metres.metres),

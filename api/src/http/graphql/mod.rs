@@ -357,6 +357,7 @@ fn request_data(state: &AppState, client: Client) -> Data {
     data.insert(state.changes.clone());
     data.insert(state.reports.clone());
     data.insert(state.metrics.clone());
+    data.insert(state.data_key.clone());
     data.insert(DataLoader::new(
         DbLoader {
             db: state.db.clone(),
@@ -367,6 +368,9 @@ fn request_data(state: &AppState, client: Client) -> Data {
 }
 
 /// Subscriptions over WebSocket (graphql-transport-ws, or the older graphql-ws).
+/// A key may come with the upgrade (`Authorization: Bearer …`) or, since browsers
+/// cannot set that header, in `connection_init`'s payload as `{"Authorization":
+/// "Bearer …"}`; a wrong key closes the connection.
 pub async fn subscribe(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -374,19 +378,51 @@ pub async fn subscribe(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let client = Client {
-        request_id: request_id(&headers),
-        address: client_address(peer.ip(), &headers, &state.http.trusted_proxies),
-        caller: None,
+    let request_id = request_id(&headers);
+    let caller = match caller(&state, &headers, &request_id).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
     };
-    let data = request_data(&state, client);
+    let client = Client {
+        request_id,
+        address: client_address(peer.ip(), &headers, &state.http.trusted_proxies),
+        caller,
+    };
+    let data = request_data(&state, client.clone());
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         // A message is an operation: no larger than an HTTP body may be.
         .max_message_size(super::server::MAX_BODY_BYTES)
         .on_upgrade(move |stream| {
+            let db = state.db.clone();
             GraphQLWebSocket::new(stream, state.graphql.clone(), protocol)
                 .with_data(data)
+                .on_connection_init(move |payload| init_caller(db, client, payload))
                 .serve()
         })
+}
+
+/// The caller a `connection_init` payload names, if it names one.
+async fn init_caller(
+    db: sea_orm::DatabaseConnection,
+    mut client: Client,
+    payload: Value,
+) -> async_graphql::Result<Data> {
+    let given = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(Value::as_str));
+    let mut data = Data::default();
+    if let Some(value) = given {
+        let token = value
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .ok_or_else(|| async_graphql::Error::new("Authorization must be 'Bearer <key>'"))?;
+        client.caller = Some(
+            auth::authenticate(&db, token)
+                .await
+                .map_err(|e| async_graphql::Error::new(e.public_message()))?,
+        );
+        data.insert(client);
+    }
+    Ok(data)
 }

@@ -310,15 +310,7 @@ impl ServiceDraft {
             let mut rows = Vec::new();
             for (i, language) in languages.iter().enumerate() {
                 let path = f.name(&format!("languages[{i}]"));
-                let code = language.trim().to_ascii_lowercase();
-                if !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()) {
-                    return Err(AppError::bad_input(
-                        path,
-                        format!(
-                            "'{language}' is not an ISO 639 language code (such as en, pl, urd)"
-                        ),
-                    ));
-                }
+                let code = validate::language_code(&path, language)?;
                 if rows
                     .iter()
                     .any(|r: &language::Model| r.code.as_deref() == Some(&code))
