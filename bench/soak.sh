@@ -6,6 +6,7 @@
 # Usage: MINUTES=10 READS=200 WRITES=20 N=10000 DATABASES="sqlite postgres" bench/soak.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/signpost-target}"
 N="${N:-10000}"
 MINUTES="${MINUTES:-10}"
@@ -27,22 +28,11 @@ python3 bench/gen_queries.py "$data"
 [ -f "$data/services-$N.json" ] || python3 bench/gen_services.py "$N" >"$data/services-$N.json"
 
 for database in $DATABASES; do
-  case "$database" in
-    sqlite)
-      rm -f "$data/soak-$N.db"*
-      url="sqlite://$data/soak-$N.db" ;;
-    postgres)
-      pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL: skipped, not reachable"; continue; }
-      db="signpost_soak_$N"
-      psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" && psql "$PG_URL" -qc "CREATE DATABASE $db"
-      url="${PG_URL%/*}/$db" ;;
-  esac
+  url=$(fresh_database "$database" "signpost_soak_$N") || { echo "$database: skipped, not reachable"; continue; }
   export SIGNPOST_DATABASE_URL="$url"
   "$bin" import hsds "$data/services-$N.json" --authority bench >/dev/null 2>&1
   key=$("$bin" key create --authority bench --role editor)
-  "$bin" serve --listen "127.0.0.1:$PORT" >"$data/soak-serve.txt" 2>&1 &
-  pid=$!
-  until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
+  serve_ready "$PORT" "$data/soak-serve.txt"
   echo "### $database: $N services, $READS reads/s + $WRITES writes/s for $MINUTES min"
   "$soak" "http://127.0.0.1:$PORT" "$pid" "$key" "$data/bodies.jsonl" "$N" "$MINUTES" "$READS" "$WRITES"
   kill "$pid"

@@ -92,3 +92,49 @@ async fn a_search_near_a_trafford_town_on_the_demo_finds_suitable_services_in_di
             .is_empty()
     }));
 }
+
+/// The keys a demo start printed: (referrer, provider).
+fn printed_keys(said: &str) -> (String, String) {
+    let keys: Vec<&str> = said
+        .split_whitespace()
+        .filter(|w| w.starts_with("sp_"))
+        .collect();
+    assert_eq!(keys.len(), 2, "{said}");
+    (keys[0].to_string(), keys[1].to_string())
+}
+
+#[tokio::test]
+async fn the_demo_gives_both_sides_of_a_referral_a_key_and_referrals_in_several_states() {
+    let app = TestApp::spawn().await;
+    signpost::demo::load(&app.db).await.unwrap();
+    app.sync_index().await;
+    let (key, search) = (&app.state.data_key, &app.state.search);
+    let said = signpost::demo::referrals::load(&app.db, key, search)
+        .await
+        .unwrap();
+    let (team, group) = printed_keys(&said);
+    let list = "{ referrals { edges { node { status person { name } service { name } } } } }";
+    // The team sees one still requested; the group's read of its person opens it.
+    for (key, last) in [(&team, "REQUESTED"), (&group, "OPENED")] {
+        let data = app.data_as(Some(key), list, json!({})).await;
+        let mut statuses: Vec<String> = data["referrals"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["status"].as_str().unwrap().to_string())
+            .collect();
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            ["ACCEPTED", "COMPLETED", "DECLINED", "OPENED", last],
+            "{data}"
+        );
+    }
+    // A restart prints new keys but makes no more referrals.
+    let again = signpost::demo::referrals::load(&app.db, key, search)
+        .await
+        .unwrap();
+    let (team_again, _) = printed_keys(&again);
+    assert_ne!(team, team_again);
+    assert_eq!(app.count("referral").await, 5);
+}

@@ -24,6 +24,7 @@ mod map_page;
 mod openreferral;
 mod postcodes;
 mod read_api;
+mod referral_privacy;
 mod referrals;
 mod roles;
 mod schema_contract;

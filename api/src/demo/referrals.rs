@@ -74,7 +74,15 @@ pub async fn load(
             .or_default()
             .push(s);
     }
-    let Some((org, theirs)) = by_org.into_iter().max_by_key(|(_, s)| s.len()) else {
+    // The busiest group; of equals, the first (a Sale group, near the README's postcodes).
+    let busiest = by_org.into_iter().reduce(|best, next| {
+        if next.1.len() > best.1.len() {
+            next
+        } else {
+            best
+        }
+    });
+    let Some((org, theirs)) = busiest else {
         return Ok("demo referrals: no demo services to refer to".into());
     };
     let org_name = organization::Entity::find_by_id(org.to_string())
@@ -143,7 +151,7 @@ pub async fn load(
     Ok(format!(
         "demo referrals: {made} made by team {TEAM}, to {org_name} ({org})\n  \
          referrer key (link-worker team): {}\n  \
-         provider key ({org_name}):        {}",
+         provider key ({org_name}): {}",
         referrer.token, provider.token
     ))
 }
