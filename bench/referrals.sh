@@ -31,9 +31,9 @@ for database in $DATABASES; do
   url=$(fresh_database "$database" "signpost_referrals_$N") || { echo "$database: skipped, not reachable"; continue; }
   export SIGNPOST_DATABASE_URL="$url"
   "$bin" import hsds "$data/services-$N.json" --authority bench >/dev/null 2>&1
-  group=$("$bin" key create --authority bench --role editor)
-  "$bin" authority create bench-link-workers --name "Bench link workers" >/dev/null
-  team=$("$bin" key create --authority bench-link-workers --role referrer)
+  group=$("$bin" key create --authority bench --role editor 2>/dev/null)
+  "$bin" authority create bench-link-workers --name "Bench link workers" >/dev/null 2>&1
+  team=$("$bin" key create --authority bench-link-workers --role referrer 2>/dev/null)
   serve_ready "$PORT" "$data/referrals-serve.txt"
   echo "### $database: $N services"
   "$load" "http://127.0.0.1:$PORT" "$team" "$group" "$N" "$CONNECTIONS" "$SECONDS_EACH"
