@@ -784,3 +784,20 @@ async fn the_review_queue_lists_what_needs_a_human_most_urgent_first() {
     let body = app.gql(QUEUE, json!({ "after": null })).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn concurrent_capacity_updates_of_one_service_all_land_and_leave_one_current_capacity() {
+    let (app, key, id) = one_listing().await;
+    let updates = (0..12).map(|n| {
+        app.gql_as(
+            Some(&key),
+            CAPACITY,
+            json!({ "id": id, "input": { "available": n, "maximum": 20 } }),
+        )
+    });
+    for body in futures::future::join_all(updates).await {
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    assert_eq!(app.count("capacity").await, 1, "one current capacity");
+    assert_eq!(app.count("capacity_event").await, 12, "every update kept");
+}

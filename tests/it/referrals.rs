@@ -587,6 +587,17 @@ async fn the_groups_first_read_of_the_person_opens_the_referral_and_every_read_i
     );
 }
 
+/// Record the capacity of the loop's service with `key`.
+async fn set_capacity(l: &Loop, key: &str, input: Value) {
+    l.app
+        .data_as(
+            Some(key),
+            "mutation($id: ID!, $input: CapacityInput!) { updateCapacity(serviceId: $id, input: $input) { capacity { status } } }",
+            json!({ "id": l.service, "input": input }),
+        )
+        .await;
+}
+
 /// Search sees the capacity a referral taught it: the status of `service` near Sale.
 async fn capacity_of(l: &Loop, service: &str) -> Value {
     l.app
@@ -618,13 +629,7 @@ async fn accepting_near_sale(l: &Loop) -> Vec<String> {
 #[tokio::test]
 async fn a_decline_for_lack_of_capacity_marks_the_service_full_at_once_and_asks_for_review() {
     let l = Loop::new().await;
-    l.app
-        .data_as(
-            Some(&l.provider),
-            "mutation($id: ID!) { updateCapacity(serviceId: $id, input: { status: ACCEPTING }) { capacity { status } } }",
-            json!({ "id": l.service }),
-        )
-        .await;
+    set_capacity(&l, &l.provider, json!({ "available": 3, "maximum": 10 })).await;
     assert_eq!(accepting_near_sale(&l).await, vec![l.service.clone()]);
     let mut socket = crate::live::subscribe(
         &l.app.addr.to_string(),
@@ -642,7 +647,10 @@ async fn a_decline_for_lack_of_capacity_marks_the_service_full_at_once_and_asks_
         )
         .await;
     assert!(body.get("errors").is_none(), "{body}");
-    assert_eq!(capacity_of(&l, &l.service).await["status"], "FULL");
+    assert_eq!(
+        capacity_of(&l, &l.service).await,
+        json!({ "status": "FULL", "available": 0 })
+    );
     // No sync, no sleep: search and subscribers see it at once.
     assert_eq!(accepting_near_sale(&l).await, Vec::<String>::new());
     let told = receive(&mut socket).await;
@@ -664,6 +672,11 @@ async fn a_decline_for_lack_of_capacity_marks_the_service_full_at_once_and_asks_
         .map(|r| r.try_get("", "source").unwrap())
         .collect();
     assert_eq!(sources, ["api", "referral"]);
+    // The group takes someone on from its waiting list: what a referral teaches
+    // does not count as someone recording the capacity.
+    let other = l.refer().await;
+    l.moved(&l.provider, &other, "OPENED").await;
+    l.moved(&l.provider, &other, "ACCEPTED").await;
 
     let queue = "{ reviewQueue { edges { node { service { id } reasons { reason detail } } } } }";
     let review = l.app.data_as(Some(&l.editor), queue, json!({})).await;
@@ -678,13 +691,7 @@ async fn a_decline_for_lack_of_capacity_marks_the_service_full_at_once_and_asks_
         "{item}"
     );
     // Once the group records its capacity again, the reason goes.
-    l.app
-        .data_as(
-            Some(&l.provider),
-            "mutation($id: ID!) { updateCapacity(serviceId: $id, input: { status: ACCEPTING }) { capacity { status } } }",
-            json!({ "id": l.service }),
-        )
-        .await;
+    set_capacity(&l, &l.provider, json!({ "status": "ACCEPTING" })).await;
     let review = l.app.data_as(Some(&l.editor), queue, json!({})).await;
     let reasons = review["reviewQueue"]["edges"][0]["node"]["reasons"].to_string();
     assert!(!reasons.contains("DECLINED_FOR_CAPACITY"), "{reasons}");
@@ -700,13 +707,7 @@ async fn an_accept_takes_one_counted_place_and_never_goes_below_none() {
     l.moved(&l.provider, &id, "ACCEPTED").await;
     assert_eq!(capacity_of(&l, &l.service).await, Value::Null);
 
-    l.app
-        .data_as(
-            Some(&l.editor),
-            "mutation($id: ID!) { updateCapacity(serviceId: $id, input: { available: 2, maximum: 12 }) { capacity { status } } }",
-            json!({ "id": l.service }),
-        )
-        .await;
+    set_capacity(&l, &l.editor, json!({ "available": 2, "maximum": 12 })).await;
     let mut seen = Vec::new();
     for _ in 0..3 {
         let id = l.refer().await;
@@ -867,9 +868,10 @@ async fn referral_flow_counts_per_area_and_withholds_small_numbers() {
         .await;
     assert!(body.get("errors").is_none());
     l.moved(&l.referrer, &west[6], "ENTERED_IN_ERROR").await;
-    // East: four referrals, under the small-number threshold.
-    for code in &postcodes["W2"][..4] {
-        l.refer_to(&l.referrer, &l.service, person(code)).await;
+    // East: five referrals, exactly the threshold (one is later entered in error).
+    let mut east = Vec::new();
+    for code in &postcodes["W2"][..5] {
+        east.push(l.refer_to(&l.referrer, &l.service, person(code)).await);
     }
     let flow = "query($input: ReferralFlowInput!) { referralFlow(input: $input) { area { code name } referrals accepted declined declinedNoCapacity completed medianHoursToAnswer suppressed } }";
     let analyst = l.app.key("trafford", "analyst").await;
@@ -908,7 +910,27 @@ async fn referral_flow_counts_per_area_and_withholds_small_numbers() {
     let w2 = &areas[1];
     assert_eq!(
         (&w2["referrals"], &w2["accepted"], &w2["suppressed"]),
-        (&Value::Null, &Value::Null, &json!(true)),
+        (&json!(5), &json!(0), &json!(false)),
+        "5 are shown"
+    );
+    l.moved(&l.referrer, &east[0], "ENTERED_IN_ERROR").await;
+    let data = l
+        .app
+        .data_as(
+            Some(&analyst),
+            flow,
+            json!({ "input": { "areaType": "ward" } }),
+        )
+        .await;
+    let w2 = &data["referralFlow"][1];
+    assert_eq!(
+        (
+            &w2["referrals"],
+            &w2["accepted"],
+            &w2["medianHoursToAnswer"],
+            &w2["suppressed"]
+        ),
+        (&Value::Null, &Value::Null, &Value::Null, &json!(true)),
         "fewer than 5: withheld"
     );
     // A window that ends before any referral counts none.
@@ -996,6 +1018,102 @@ async fn the_referring_team_erases_a_person_at_once_and_the_counts_stay() {
         assert!(notes.iter().all(|n| n.is_null()), "{r}");
         assert_eq!(r["events"].as_array().unwrap().len(), 3, "the moves stay");
     }
-    // The group can still finish the loop without the person's details.
+    let kept = l
+        .app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            l.app.db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM referral_event WHERE referral_id = '{id}' AND note_sealed IS NOT NULL"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(
+        kept, 0,
+        "the notes are gone from the table, not only hidden"
+    );
+    // No new note is kept for an erased person; the group can still finish the loop.
+    let body = l
+        .try_move(
+            &l.provider,
+            &id,
+            json!({ "status": "COMPLETED", "note": "Came twice" }),
+        )
+        .await;
+    assert_eq!(error_field(&body), "input.note", "{body}");
     l.moved(&l.provider, &id, "COMPLETED").await;
+}
+
+#[tokio::test]
+async fn concurrent_accepts_of_one_counted_service_each_take_one_place() {
+    let l = Loop::new().await;
+    set_capacity(&l, &l.editor, json!({ "available": 10, "maximum": 10 })).await;
+    let mut opened = Vec::new();
+    for _ in 0..10 {
+        let id = l.refer().await;
+        let v = l.moved(&l.provider, &id, "OPENED").await["version"].clone();
+        opened.push((id, v));
+    }
+    // The owning authority's editor answers for its group too.
+    let answers = opened.iter().enumerate().map(|(i, (id, v))| {
+        let key = if i % 2 == 0 { &l.provider } else { &l.editor };
+        l.app.gql_as(
+            Some(key),
+            MOVE,
+            json!({ "id": id, "v": v, "input": { "status": "ACCEPTED" } }),
+        )
+    });
+    for body in futures::future::join_all(answers).await {
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    assert_eq!(
+        capacity_of(&l, &l.service).await,
+        json!({ "status": "FULL", "available": 0 })
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_key_hears_no_more_and_writes_never_go_over_websocket() {
+    let l = Loop::new().await;
+    let addr = l.app.addr.to_string();
+    let query = "subscription { referralChanged { id status } }";
+    let mut group = subscribe_as(&addr, Some(&l.provider), query, json!({})).await;
+    let id = l.refer().await;
+    let told = receive(&mut group).await;
+    assert_eq!(
+        told["payload"]["data"]["referralChanged"]["id"],
+        id.as_str()
+    );
+    auth::revoke_key(&l.app.db, &l.provider[3..11], None, "test")
+        .await
+        .unwrap();
+    l.moved(&l.referrer, &id, "WITHDRAWN").await;
+    let told = receive(&mut group).await;
+    assert_eq!(
+        told["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{told}"
+    );
+    assert_eq!(receive(&mut group).await["type"], "complete", "and it ends");
+    // A new operation on the same connection is refused too.
+    crate::live::send(
+        &mut group,
+        json!({ "id": "2", "type": "subscribe", "payload": { "query": query } }),
+    )
+    .await;
+    let told = receive(&mut group).await;
+    assert_eq!(
+        told["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{told}"
+    );
+    // Writes go over POST only, where limits and timeouts apply.
+    let input = json!({ "serviceId": l.service, "person": Loop::person("Ada"), "consent": true });
+    let mut team = subscribe_as(&addr, Some(&l.referrer), CREATE, json!({ "input": input })).await;
+    let told = receive(&mut team).await;
+    assert_eq!(
+        told["payload"]["errors"][0]["extensions"]["code"], "BAD_REQUEST",
+        "{told}"
+    );
+    assert_eq!(l.app.count("referral").await, 1);
 }

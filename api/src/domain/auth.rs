@@ -298,6 +298,17 @@ pub async fn revoke_key(
 
 /// The caller a bearer token identifies; a malformed, unknown or revoked key is
 /// UNAUTHENTICATED (one message for all, so keys cannot be probed).
+/// Whether the key a caller signed in with is still live (not revoked since): long
+/// connections (WebSocket) ask again before each operation and each event they send.
+pub async fn still_live(db: &impl ConnectionTrait, caller: &Caller) -> AppResult<bool> {
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::Prefix.eq(caller.key_prefix.as_str()))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .is_some())
+}
+
 pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> AppResult<Caller> {
     let refused = || AppError::Unauthenticated("invalid or revoked API key".into());
     let prefix = prefix_of(token).ok_or_else(refused)?;

@@ -41,6 +41,21 @@ pub fn status_from_available(available: Option<i32>) -> CapacityStatus {
     }
 }
 
+/// Hold a service's capacity for the rest of the transaction, so two writes to it
+/// never read the same "current" row (on PostgreSQL: the service row, FOR UPDATE).
+/// SQLite's write transactions are serial already.
+pub async fn lock_service(db: &impl ConnectionTrait, service_id: &str) -> AppResult<()> {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT id FROM service WHERE id = $1 FOR UPDATE",
+            [service_id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// A service's current capacity: its latest row.
 pub async fn latest(
     db: &impl ConnectionTrait,

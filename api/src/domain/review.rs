@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{capacity, outdated_report, referral, service};
+use entity::{capacity, capacity_event, outdated_report, referral, service};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::codes::DeclineReason;
@@ -73,8 +73,10 @@ pub async fn queue(
     let ids: Vec<String> = services.iter().map(|s| s.id.clone()).collect();
     let mut reports: HashMap<String, Vec<outdated_report::Model>> = HashMap::new();
     let mut latest_capacity: HashMap<String, capacity::Model> = HashMap::new();
-    // The latest decline for lack of capacity per service.
+    // The latest decline for lack of capacity per service, and the latest capacity
+    // a person recorded (not one a referral taught) for those services.
     let mut declined: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut recorded: HashMap<String, DateTime<Utc>> = HashMap::new();
     for chunk in ids.chunks(500) {
         let declines: Vec<(String, Option<DateTime<Utc>>)> = referral::Entity::find()
             .select_only()
@@ -85,9 +87,26 @@ pub async fn queue(
             .into_tuple()
             .all(db)
             .await?;
+        let mut these = Vec::new();
         for (service_id, at) in declines {
             if let Some(at) = at {
+                these.push(service_id.clone());
                 let latest = declined.entry(service_id).or_insert(at);
+                *latest = (*latest).max(at);
+            }
+        }
+        if !these.is_empty() {
+            let events: Vec<(String, DateTime<Utc>)> = capacity_event::Entity::find()
+                .select_only()
+                .column(capacity_event::Column::ServiceId)
+                .column(capacity_event::Column::RecordedAt)
+                .filter(capacity_event::Column::ServiceId.is_in(these))
+                .filter(capacity_event::Column::Source.ne("referral"))
+                .into_tuple()
+                .all(db)
+                .await?;
+            for (service_id, at) in events {
+                let latest = recorded.entry(service_id).or_insert(at);
                 *latest = (*latest).max(at);
             }
         }
@@ -128,11 +147,9 @@ pub async fn queue(
                 });
             }
             // Until someone records the capacity again, the decline's FULL stands.
-            let answered = declined.get(&service.id).filter(|&&at| {
-                latest_capacity
-                    .get(&service.id)
-                    .is_none_or(|c| c.updated_at <= at)
-            });
+            let answered = declined
+                .get(&service.id)
+                .filter(|&&at| recorded.get(&service.id).is_none_or(|&r| r < at));
             if let Some(&at) = answered {
                 reasons.push(Why {
                     reason: ReviewReason::DeclinedForCapacity,

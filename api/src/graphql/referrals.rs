@@ -18,6 +18,7 @@ use super::gaps::Area;
 use super::search::Fit;
 use super::services::Service;
 use super::{caller, connection, db, editor};
+use crate::domain::auth;
 use crate::domain::codes::{self, Role};
 use crate::domain::listings;
 use crate::domain::paging::Page;
@@ -250,23 +251,31 @@ fn event_out(e: referral_event::Model, key: Option<&DataKey>) -> AppResult<Refer
 }
 
 /// A referral read by a caller about to read the person: the group's first read
-/// opens it, so the status in the same answer is the one after the read.
+/// opens it, so the status in the same answer is the one after the read. The person
+/// is read (and the read audited) first: a read that fails opens nothing.
 async fn as_read(ctx: &Context<'_>, row: referral::Model) -> AppResult<Referral> {
-    let reads_person = ctx.look_ahead().field("person").exists()
-        || ctx
-            .look_ahead()
-            .field("edges")
-            .field("node")
-            .field("person")
-            .exists();
-    if reads_person
-        && row.sealed.is_some()
-        && let Some(opened) = store::opened_by_reading(db(ctx)?, caller(ctx)?, &row).await?
-    {
-        moved(ctx, &opened).await?;
-        return Ok(Referral::new(opened));
+    let ahead = ctx.look_ahead();
+    let reads_person = ahead.field("person").exists()
+        || ahead.field("edges").field("node").field("person").exists()
+        || ahead.field("nodes").field("person").exists();
+    let referral = Referral::new(row);
+    if !reads_person {
+        return Ok(referral);
     }
-    Ok(Referral::new(row))
+    let Some(private) = referral.private(ctx).await? else {
+        // Erased: there is no person to read.
+        return Ok(referral);
+    };
+    match store::opened_by_reading(db(ctx)?, caller(ctx)?, &referral.row).await? {
+        Some(opened) => {
+            moved(ctx, &opened).await?;
+            Ok(Referral {
+                row: opened,
+                private: OnceCell::new_with(Some(Some(private))),
+            })
+        }
+        None => Ok(referral),
+    }
 }
 
 #[derive(InputObject)]
@@ -554,7 +563,7 @@ impl ReferralSubscription {
         }
         let receiver = changes(ctx)?.subscribe_referrals();
         let changes = crate::live::changes::stream_of(receiver);
-        Ok(changes.filter_map(move |change: ReferralChanged| {
+        let told = changes.filter_map(move |change: ReferralChanged| {
             let (db, caller, only) = (db.clone(), caller.clone(), id.clone());
             async move {
                 if only.as_ref().is_some_and(|id| id.0 != change.referral_id) {
@@ -569,11 +578,36 @@ impl ReferralSubscription {
                 if !sides.any() {
                     return None;
                 }
-                match store::visible(&db, &caller, &change.referral_id).await {
-                    Ok((row, _)) => Some(Ok(Referral::new(row))),
-                    Err(e) => Some(Err(e.into())),
+                // A key revoked while the connection stays open hears no more.
+                match auth::still_live(&db, &caller).await {
+                    Ok(true) => {}
+                    Ok(false) => return Some(None),
+                    Err(e) => return Some(Some(Err(e.into()))),
                 }
+                Some(Some(
+                    store::visible(&db, &caller, &change.referral_id)
+                        .await
+                        .map(|(row, _)| Referral::new(row))
+                        .map_err(Into::into),
+                ))
             }
-        }))
+        });
+        // Each change the caller may hear: Some(the referral), or None once its key
+        // is revoked, which it is told before the subscription ends.
+        Ok(futures::stream::unfold(
+            (Box::pin(told), false),
+            |(mut told, revoked)| async move {
+                if revoked {
+                    return None;
+                }
+                match told.next().await? {
+                    Some(item) => Some((item, (told, false))),
+                    None => {
+                        let refused = AppError::Unauthenticated("this key was revoked".into());
+                        Some((Err(refused.into()), (told, true)))
+                    }
+                }
+            },
+        ))
     }
 }

@@ -14,7 +14,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Data, ErrorExtensionValues, Executor, Request, Response, ServerError};
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -83,11 +83,30 @@ impl Gate {
 
 /// The answer to an operation over the limits.
 fn refusal(message: String) -> Response {
+    refused(cost::CODE, &message)
+}
+
+/// An operation refused before it ran, with its code.
+fn refused(code: &str, message: &str) -> Response {
     let mut error = ServerError::new(message, None);
     let mut extensions = ErrorExtensionValues::default();
-    extensions.set("code", cost::CODE);
+    extensions.set("code", code);
     error.extensions = Some(extensions);
     Response::from_errors(vec![error])
+}
+
+/// Whether the operation a request runs is a mutation.
+fn is_mutation(request: &mut Request) -> bool {
+    let name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
+        (DocumentOperations::Multiple(operations), None) => operations.values().next(),
+    };
+    operation.is_some_and(|o| o.node.ty == OperationType::Mutation)
 }
 
 /// Whether a client may ask about the schema in production mode.
@@ -141,6 +160,9 @@ impl Executor for Gate {
         response
     }
 
+    /// Operations over WebSocket. Writes go over HTTP only, where the rate limits,
+    /// timeouts and request ids apply; and a key is checked again before each
+    /// operation, so one revoked while its connection stays open stops working.
     fn execute_stream(
         &self,
         request: Request,
@@ -149,13 +171,37 @@ impl Executor for Gate {
         let client = data_of::<Client>(&request.data)
             .or_else(|| session_data.as_deref().and_then(data_of::<Client>));
         let may_introspect = may_introspect(client);
-        match self.admit(request, may_introspect) {
-            Ok(request) => self
-                .schema
-                .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-                .boxed(),
-            Err(message) => futures::stream::once(async move { refusal(message) }).boxed(),
+        let caller = client.and_then(|c| c.caller.clone());
+        let db = session_data
+            .as_deref()
+            .and_then(data_of::<sea_orm::DatabaseConnection>)
+            .cloned();
+        let mut request = match self.admit(request, may_introspect) {
+            Ok(request) => request,
+            Err(message) => return futures::stream::once(async move { refusal(message) }).boxed(),
+        };
+        if is_mutation(&mut request) {
+            let message = "mutations are sent with POST /graphql, not over WebSocket";
+            return futures::stream::once(async move { refused("BAD_REQUEST", message) }).boxed();
         }
+        let schema = self.schema.clone();
+        let session = session_data.unwrap_or_default();
+        futures::stream::once(async move {
+            if let (Some(caller), Some(db)) = (caller, db)
+                && !crate::domain::auth::still_live(&db, &caller)
+                    .await
+                    .unwrap_or(false)
+            {
+                let message = "this key was revoked (or cannot be checked now)";
+                return futures::stream::once(async move { refused("UNAUTHENTICATED", message) })
+                    .boxed();
+            }
+            schema
+                .execute_stream_with_session_data(request, session)
+                .boxed()
+        })
+        .flatten()
+        .boxed()
     }
 }
 

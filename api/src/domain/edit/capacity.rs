@@ -125,6 +125,7 @@ pub async fn update(
         .transpose()?;
     let txn = crate::db::begin_write(db).await?;
     crate::domain::owned::service_for_provider(&txn, editor.caller, service_id).await?;
+    crate::domain::capacity::lock_service(&txn, service_id).await?;
     let before = crate::domain::capacity::latest(&txn, service_id).await?;
     let row = capacity::Model {
         id: before

@@ -108,6 +108,16 @@ fn visible_to(caller: &Caller) -> Condition {
     }
 }
 
+/// What a sealed value is bound to: the person of one referral, or a note of it (so
+/// neither can be passed off as the other, nor moved to another referral).
+fn person_owner(id: &str) -> String {
+    format!("person:{id}")
+}
+
+fn note_owner(id: &str) -> String {
+    format!("note:{id}")
+}
+
 fn not_found(id: &str) -> AppError {
     AppError::NotFound(format!("no referral {id}"))
 }
@@ -201,7 +211,8 @@ pub async fn create(
             .unwrap_or_default();
         (fit, areas)
     };
-    let id = uuid::Uuid::new_v4().to_string();
+    // Time-ordered ids: the list pages by id, newest first.
+    let id = uuid::Uuid::now_v7().to_string();
     let private = Private {
         person,
         reason,
@@ -218,7 +229,7 @@ pub async fn create(
         status: ReferralStatus::Requested.code().to_string(),
         decline_reason: None,
         urgency: new.urgency.code().to_string(),
-        sealed: Some(key.seal(&id, &plain)?),
+        sealed: Some(key.seal(&person_owner(&id), &plain)?),
         created_at: now,
         updated_at: now,
         answered_at: None,
@@ -334,6 +345,12 @@ pub async fn update_status(
     if row.version != expected_version {
         return Err(conflict(row.version));
     }
+    if note.is_some() && row.erased_at.is_some() {
+        return Err(AppError::bad_input(
+            f.name("note"),
+            "the person's details were erased; this referral keeps no more notes",
+        ));
+    }
     let from = status_of(&row)?;
     let to = asked.status;
     let side = match machine::mover(from, to) {
@@ -342,7 +359,9 @@ pub async fn update_status(
         _ => Side::Referrer,
     };
     machine::check(from, to, side, asked.reason, f)?;
-    let sealed_note = note.map(|n| key.seal(id, n.as_bytes())).transpose()?;
+    let sealed_note = note
+        .map(|n| key.seal(&note_owner(id), n.as_bytes()))
+        .transpose()?;
     let now = Utc::now();
     let answered = matches!(to, ReferralStatus::Accepted | ReferralStatus::Declined);
     let closes = !machine::is_open(to);
@@ -404,6 +423,13 @@ async fn learn(
     reason: Option<DeclineReason>,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
+    if !matches!(
+        (to, reason),
+        (ReferralStatus::Declined, Some(DeclineReason::NoCapacity)) | (ReferralStatus::Accepted, _)
+    ) {
+        return Ok(false);
+    }
+    crate::domain::capacity::lock_service(txn, service_id).await?;
     let before = crate::domain::capacity::latest(txn, service_id).await?;
     let next = match (to, reason, &before) {
         (ReferralStatus::Declined, Some(DeclineReason::NoCapacity), _) => {
@@ -521,8 +547,10 @@ pub async fn read_private(
     if !Sides::of_row(editor.caller, row).any() {
         return Err(not_found(&row.id));
     }
-    let plain = key.open(&row.id, sealed)?;
-    let private = serde_json::from_slice(&plain).map_err(AppError::internal)?;
+    let plain = key.open(&person_owner(&row.id), sealed)?;
+    // serde's messages quote the values they stumble on: never log them.
+    let private = serde_json::from_slice(&plain)
+        .map_err(|_| AppError::internal("a sealed referral did not read as a person"))?;
     editor
         .record(
             db,
@@ -554,7 +582,7 @@ pub fn open_note(key: &DataKey, event: &referral_event::Model) -> AppResult<Opti
         .note_sealed
         .as_ref()
         .map(|sealed| {
-            let plain = key.open(&event.referral_id, sealed)?;
+            let plain = key.open(&note_owner(&event.referral_id), sealed)?;
             String::from_utf8(plain).map_err(AppError::internal)
         })
         .transpose()
@@ -582,24 +610,9 @@ pub async fn list(
         query = query.filter(referral::Column::ServiceId.eq(service.as_str()));
     }
     if let Some(after) = &page.after {
-        let (millis, id) = after
-            .split_once(':')
-            .and_then(|(m, id)| Some((m.parse::<i64>().ok()?, id)))
-            .ok_or_else(|| AppError::bad_input("after", "not a cursor from this list"))?;
-        let at = DateTime::from_timestamp_millis(millis)
-            .ok_or_else(|| AppError::bad_input("after", "not a cursor from this list"))?;
-        query = query.filter(
-            Condition::any()
-                .add(referral::Column::CreatedAt.lt(at))
-                .add(
-                    Condition::all()
-                        .add(referral::Column::CreatedAt.eq(at))
-                        .add(referral::Column::Id.lt(id)),
-                ),
-        );
+        query = query.filter(referral::Column::Id.lt(after.as_str()));
     }
     let mut rows = query
-        .order_by_desc(referral::Column::CreatedAt)
         .order_by_desc(referral::Column::Id)
         .limit(page.first as u64 + 1)
         .all(db)
@@ -609,9 +622,9 @@ pub async fn list(
     Ok(PageOf { rows, has_next })
 }
 
-/// The cursor of a listed referral.
+/// The cursor of a listed referral: its id (UUID v7, so in creation order).
 pub fn cursor(row: &referral::Model) -> String {
-    format!("{}:{}", row.created_at.timestamp_millis(), row.id)
+    row.id.clone()
 }
 
 /// Erase the person (and every note) from these referrals; statuses, times and
@@ -630,6 +643,7 @@ async fn erase_ids(
             )
             .col_expr(referral::Column::ErasedAt, Expr::value(now))
             .filter(referral::Column::Id.is_in(chunk.iter().cloned()))
+            .filter(referral::Column::ErasedAt.is_null())
             .exec(db)
             .await?
             .rows_affected;
@@ -663,11 +677,16 @@ pub async fn erase_closed_before(
     if ids.is_empty() {
         return Ok(0);
     }
+    // A transaction per chunk: a long backlog never holds the write lock for long.
     let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let erased = erase_ids(&txn, &ids, now).await?;
+    let mut erased = 0;
+    for chunk in ids.chunks(500) {
+        let txn = crate::db::begin_write(db).await?;
+        erased += erase_ids(&txn, chunk, now).await?;
+        txn.commit().await?;
+    }
     record(
-        &txn,
+        db,
         None,
         actor,
         None,
@@ -681,7 +700,6 @@ pub async fn erase_closed_before(
         now,
     )
     .await?;
-    txn.commit().await?;
     Ok(erased)
 }
 
