@@ -174,6 +174,15 @@ pub enum ImportCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Taxonomy terms (a vocabulary): HSDS 3.1 / Open Referral UK `taxonomy_term` JSON
+    /// (an array, a page or one term) or CSV with the HSDS tabular columns (`id, code,
+    /// name, description, parent_id, taxonomy`). Upserts by id; all or nothing.
+    Taxonomy {
+        /// A `.csv` file is read as CSV, anything else as JSON.
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Postcodes: the ONS Postcode Directory CSV or a simple `postcode,lat,lon,...` CSV.
     Postcodes {
         file: PathBuf,
@@ -351,6 +360,25 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 import::areas::import_population(&conn, read_file(&file)?, &area_type).await?;
             println!("imported {summary}");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCommand::Taxonomy { file, database }) => {
+            let conn = open(&database).await?;
+            let started = std::time::Instant::now();
+            let csv = file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+            let terms = if csv {
+                import::taxonomy::from_csv(read_file(&file)?)?
+            } else {
+                import::taxonomy::from_json(read_file(&file)?)?
+            };
+            let report = import::taxonomy::import(&conn, terms).await?;
+            println!("{report} in {:.1}s", started.elapsed().as_secs_f64());
+            Ok(if report.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Import(ImportCommand::Postcodes { file, database }) => {
             let conn = open(&database).await?;

@@ -1,7 +1,11 @@
 //! Portable SeaORM migrations: the same schema on SQLite and PostgreSQL.
-//! Migrations create structure only; they never seed data.
+//! Migrations create structure, plus the one piece of reference data the API needs
+//! to take its first listing: the starter vocabulary. They never seed listings.
 
 pub use sea_orm_migration::prelude::*;
+
+/// The starter vocabulary's name (`signpost-categories`).
+pub use m20261130_000003_starter_vocabulary::VOCABULARY as STARTER_VOCABULARY;
 
 mod m20261125_000001_initial;
 mod m20261126_000001_outdated_report;
@@ -9,6 +13,7 @@ mod m20261126_000002_area_population_by_age;
 mod m20261126_000003_index_snapshot;
 mod m20261130_000001_key_organization;
 mod m20261130_000002_referral;
+mod m20261130_000003_starter_vocabulary;
 
 pub struct Migrator;
 
@@ -22,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_index_snapshot::Migration),
             Box::new(m20261130_000001_key_organization::Migration),
             Box::new(m20261130_000002_referral::Migration),
+            Box::new(m20261130_000003_starter_vocabulary::Migration),
         ]
     }
 }

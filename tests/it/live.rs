@@ -123,7 +123,7 @@ async fn subscribers_hear_capacity_changes_near_them_within_a_second() {
     let mut debt = subscribe(
         &addr,
         SUBSCRIBE,
-        json!({ "near": near, "terms": ["debt-advice"] }),
+        json!({ "near": near, "terms": ["no-such-term"] }),
     )
     .await;
     let refused = receive(&mut debt).await;

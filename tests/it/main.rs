@@ -31,3 +31,4 @@ mod schema_contract;
 mod search;
 mod shutdown;
 mod snapshot;
+mod taxonomy;

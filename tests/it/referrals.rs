@@ -380,14 +380,18 @@ async fn of_twenty_concurrent_answers_from_one_version_exactly_one_wins() {
 async fn nobody_but_the_two_sides_learns_a_referral_exists() {
     let l = Loop::new().await;
     let id = l.refer().await;
-    // Another group of the same authority, another team, another authority's editor,
-    // an analyst of the owning authority.
+    // Another group of the same authority, another team, another authority's editor
+    // and admin, an analyst of the owning authority, the team's editor and analyst.
     let (other_org, _) = group(&l.app, &l.editor, "Stretford Singers", (53.4466, -2.3086)).await;
     let strangers = [
         provider_key(&l.app, "trafford", &other_org).await,
         l.app.key("altrincham-link-workers", "referrer").await,
         l.app.key("manchester", "editor").await,
+        l.app.key("manchester", "admin").await,
         l.app.key("trafford", "analyst").await,
+        // The referring team's other roles are not its link workers.
+        l.app.key("sale-link-workers", "editor").await,
+        l.app.key("sale-link-workers", "analyst").await,
     ];
     let missing = uuid::Uuid::new_v4().to_string();
     for key in &strangers {

@@ -15,26 +15,29 @@ pub struct Term {
     pub id: String,
     pub code: String,
     pub parent_id: Option<String>,
+    pub vocabulary: String,
 }
 
 /// Every term, without names or descriptions.
 pub async fn all_terms(db: &impl ConnectionTrait) -> Result<Vec<Term>, DbErr> {
-    let rows: Vec<(String, String, Option<String>)> = taxonomy_term::Entity::find()
+    let rows: Vec<(String, String, Option<String>, String)> = taxonomy_term::Entity::find()
         .select_only()
         .columns([
             taxonomy_term::Column::Id,
             taxonomy_term::Column::Code,
             taxonomy_term::Column::ParentId,
+            taxonomy_term::Column::Vocabulary,
         ])
         .into_tuple()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, code, parent_id)| Term {
+        .map(|(id, code, parent_id, vocabulary)| Term {
             id,
             code,
             parent_id,
+            vocabulary,
         })
         .collect())
 }
@@ -75,6 +78,26 @@ pub fn expand(terms: &[Term], codes: &[String]) -> Result<HashSet<String>, Vec<S
     }
 }
 
+/// The term a listing is filed under, by id or code (any case). A code in several
+/// vocabularies names the deployment's own terms before the starter vocabulary's,
+/// which is only a fallback; None when no term has it.
+pub fn resolve<'a>(terms: &'a [Term], code: &str) -> Vec<&'a Term> {
+    let code = code.trim();
+    if let Some(exact) = terms.iter().find(|t| t.id == code) {
+        return vec![exact];
+    }
+    let found: Vec<&Term> = terms
+        .iter()
+        .filter(|t| t.code.eq_ignore_ascii_case(code))
+        .collect();
+    let own: Vec<&Term> = found
+        .iter()
+        .copied()
+        .filter(|t| t.vocabulary != migration::STARTER_VOCABULARY)
+        .collect();
+    if own.is_empty() { found } else { own }
+}
+
 /// `expand` over the stored terms; unknown codes are a BAD_USER_INPUT naming `field`.
 pub async fn expand_codes(
     db: &impl ConnectionTrait,
@@ -101,11 +124,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_code_names_the_deployments_own_term_before_the_starter_ones() {
+        let term = |id: &str, code: &str, vocabulary: &str| Term {
+            id: id.into(),
+            code: code.into(),
+            parent_id: None,
+            vocabulary: vocabulary.into(),
+        };
+        let terms = [
+            term("s-walk", "walking-groups", migration::STARTER_VOCABULARY),
+            term("s-dance", "dance", migration::STARTER_VOCABULARY),
+            term("own-walk", "walking-groups", "council"),
+        ];
+        let ids = |code: &str| -> Vec<String> {
+            resolve(&terms, code).iter().map(|t| t.id.clone()).collect()
+        };
+        assert_eq!(ids("Walking-Groups"), ["own-walk"]);
+        assert_eq!(
+            ids("dance"),
+            ["s-dance"],
+            "the starter term when it is the only one"
+        );
+        assert_eq!(ids("s-walk"), ["s-walk"], "an id names its own term");
+        assert!(ids("knitting").is_empty());
+    }
+
+    #[test]
     fn a_code_expands_to_its_descendants_and_unknown_codes_are_named() {
         let term = |id: &str, code: &str, parent: Option<&str>| Term {
             id: id.into(),
             code: code.into(),
             parent_id: parent.map(Into::into),
+            vocabulary: "test".into(),
         };
         let terms = [
             term("1", "social", None),

@@ -1,9 +1,10 @@
-//! Bulk loading: HSDS 3.1 JSON and UK postcode files. Imports report what landed and
+//! Bulk loading: HSDS 3.1 JSON (services and taxonomies) and UK postcode files. Imports report what landed and
 //! what failed (with the record's id and the field path) and never half-write a record.
 
 pub mod areas;
 pub mod hsds;
 pub mod postcodes;
+pub mod taxonomy;
 
 use indicatif::{ProgressBar, ProgressStyle};
 

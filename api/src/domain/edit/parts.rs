@@ -13,7 +13,7 @@ use super::draft::Parts;
 use crate::domain::validate::Fields;
 use crate::error::{AppError, AppResult};
 
-/// Ids of the terms with these codes (any case); unknown codes are named.
+/// Ids of the terms these codes name (`taxonomy::resolve`); unknown codes are named.
 async fn term_ids(
     db: &impl ConnectionTrait,
     codes: &[String],
@@ -23,9 +23,8 @@ async fn term_ids(
     let mut ids = Vec::new();
     let mut unknown = Vec::new();
     for code in codes {
-        let found: Vec<&str> = terms
-            .iter()
-            .filter(|t| t.code.eq_ignore_ascii_case(code.trim()))
+        let found: Vec<&str> = crate::domain::taxonomy::resolve(&terms, code)
+            .into_iter()
             .map(|t| t.id.as_str())
             .collect();
         if found.is_empty() {

@@ -556,6 +556,7 @@ pub(super) mod tests {
             id: id.into(),
             code: id.into(),
             parent_id: parent.map(Into::into),
+            vocabulary: "test".into(),
         }
     }
 

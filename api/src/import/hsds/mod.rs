@@ -4,9 +4,9 @@
 //! inside its own savepoint: a bad record is reported with its id and field path and
 //! leaves nothing behind, while the good ones land.
 
-mod bundle;
+pub(crate) mod bundle;
 mod fields;
-mod model;
+pub(crate) mod model;
 
 use chrono::Utc;
 use entity::authority;

@@ -47,6 +47,30 @@ fn term_row(term: &model::TaxonomyTerm, path: &str) -> Result<taxonomy_term::Mod
     })
 }
 
+/// A checked HSDS `taxonomy_term` and, when it carries one, its `taxonomy_detail`
+/// (for service records and `signpost import taxonomy` alike).
+pub(crate) fn term_rows(
+    term: &model::TaxonomyTerm,
+    path: &str,
+) -> Result<(taxonomy_term::Model, Option<taxonomy::Model>), FieldError> {
+    let row = term_row(term, path)?;
+    let vocabulary = match &term.taxonomy_detail {
+        Some(t) => Some(taxonomy::Model {
+            id: required(&t.id, &format!("{path}.taxonomy_detail.id"))?,
+            name: required(&t.name, &format!("{path}.taxonomy_detail.name"))?,
+            description: long(
+                &t.description,
+                &format!("{path}.taxonomy_detail.description"),
+            )?
+            .unwrap_or_default(),
+            uri: identifier(&t.uri, &format!("{path}.taxonomy_detail.uri"))?,
+            version: short(&t.version, &format!("{path}.taxonomy_detail.version"))?,
+        }),
+        None => None,
+    };
+    Ok((row, vocabulary))
+}
+
 /// Check one HSDS record and turn it into a service record owned by
 /// `authority_id`, its rows stamped `now`.
 pub fn build(
@@ -192,21 +216,11 @@ impl Bundle {
         term: &model::TaxonomyTerm,
         path: &str,
     ) -> Result<taxonomy_term::Model, FieldError> {
-        let row = term_row(term, path)?;
-        if let Some(t) = &term.taxonomy_detail
-            && !self.taxonomies.iter().any(|x| x.id == t.id)
+        let (row, vocabulary) = term_rows(term, path)?;
+        if let Some(vocabulary) = vocabulary
+            && !self.taxonomies.iter().any(|x| x.id == vocabulary.id)
         {
-            self.taxonomies.push(taxonomy::Model {
-                id: required(&t.id, &format!("{path}.taxonomy_detail.id"))?,
-                name: required(&t.name, &format!("{path}.taxonomy_detail.name"))?,
-                description: long(
-                    &t.description,
-                    &format!("{path}.taxonomy_detail.description"),
-                )?
-                .unwrap_or_default(),
-                uri: identifier(&t.uri, &format!("{path}.taxonomy_detail.uri"))?,
-                version: short(&t.version, &format!("{path}.taxonomy_detail.version"))?,
-            });
+            self.taxonomies.push(vocabulary);
         }
         if !self.terms.iter().any(|x| x.id == row.id) {
             self.terms.push(row.clone());
