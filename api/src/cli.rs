@@ -183,6 +183,13 @@ pub enum ImportCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// The needs-to-services map: CSV with `need_code, term_code` columns. Replaces
+    /// the whole map (the starter map included); all or nothing.
+    NeedMap {
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Postcodes: the ONS Postcode Directory CSV or a simple `postcode,lat,lon,...` CSV.
     Postcodes {
         file: PathBuf,
@@ -379,6 +386,23 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Import(ImportCommand::NeedMap { file, database }) => {
+            let conn = open(&database).await?;
+            let rows = import::needs::from_csv(read_file(&file)?)?;
+            match crate::domain::needs::replace_map(&conn, &rows).await? {
+                Ok(links) => {
+                    println!("need map replaced: {links} links from {} rows", rows.len());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(failed) => {
+                    println!("nothing written: {} problem(s)", failed.len());
+                    for e in failed {
+                        println!("  {}: {}", e.path, e.message);
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Import(ImportCommand::Postcodes { file, database }) => {
             let conn = open(&database).await?;

@@ -19,6 +19,7 @@ pub mod eligibility;
 pub mod instance;
 pub mod language;
 pub mod location;
+pub mod need_service_type;
 pub mod organization;
 pub mod outdated_report;
 pub mod postcode;
@@ -48,6 +49,7 @@ pub mod prelude {
     pub use super::instance::Entity as Instance;
     pub use super::language::Entity as Language;
     pub use super::location::Entity as Location;
+    pub use super::need_service_type::Entity as NeedServiceType;
     pub use super::organization::Entity as Organization;
     pub use super::postcode::Entity as Postcode;
     pub use super::referral::Entity as Referral;

@@ -14,6 +14,8 @@ pub struct Model {
     /// JSON array of the taxonomy term codes searched for.
     pub taxonomy_terms: Json,
     pub suitable_results: i32,
+    /// JSON array of the need codes searched for, when any.
+    pub needs: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,8 @@ pub use sea_orm_migration::prelude::*;
 
 /// The starter vocabulary's name (`signpost-categories`).
 pub use m20261130_000003_starter_vocabulary::VOCABULARY as STARTER_VOCABULARY;
+/// The needs vocabulary's name (`need`).
+pub use m20261130_000004_needs::NEEDS as NEEDS_VOCABULARY;
 
 mod m20261125_000001_initial;
 mod m20261126_000001_outdated_report;
@@ -14,6 +16,7 @@ mod m20261126_000003_index_snapshot;
 mod m20261130_000001_key_organization;
 mod m20261130_000002_referral;
 mod m20261130_000003_starter_vocabulary;
+mod m20261130_000004_needs;
 
 pub struct Migrator;
 
@@ -28,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_key_organization::Migration),
             Box::new(m20261130_000002_referral::Migration),
             Box::new(m20261130_000003_starter_vocabulary::Migration),
+            Box::new(m20261130_000004_needs::Migration),
         ]
     }
 }

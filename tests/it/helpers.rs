@@ -330,7 +330,11 @@ pub async fn serve_binary(
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut command = tokio::process::Command::new(signpost_bin());
+    // Built off the runtime (see `run_cli_async`).
+    let bin = tokio::task::spawn_blocking(signpost_bin)
+        .await
+        .expect("build signpost");
+    let mut command = tokio::process::Command::new(bin);
     command
         .args(["serve", "--listen", &addr])
         .args(args)
@@ -368,6 +372,24 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> Output {
         command.env(key, value);
     }
     command.output().expect("run signpost")
+}
+
+/// `run_cli` off the test's runtime, for tests with a server on that runtime: a
+/// blocked runtime stalls the server too, and its connections then close as idle
+/// under the client's feet (the first run builds the binary, which takes a while).
+pub async fn run_cli_async(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run_cli(&args, &env)
+    })
+    .await
+    .expect("run signpost")
 }
 
 /// A minimal valid HSDS service record for tests.

@@ -21,6 +21,7 @@ mod hsds_import;
 mod listings;
 mod live;
 mod map_page;
+mod needs;
 mod openreferral;
 mod postcodes;
 mod read_api;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
 use crate::helpers::{
-    TestApp, fresh_database, key_for, on_postgres, run_cli, say_skipped, serve_binary,
+    TestApp, fresh_database, key_for, on_postgres, run_cli_async, say_skipped, serve_binary,
 };
 use crate::live::{receive, subscribe_as};
 use crate::referrals::{CREATE, Loop, MOVE};
@@ -383,10 +383,11 @@ async fn people_are_erased_on_time_by_the_server_and_by_command_and_the_counts_s
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
         .format("%Y-%m-%d")
         .to_string();
-    let output = run_cli(
+    let output = run_cli_async(
         &["referrals", "erase", "--closed-before", &tomorrow],
         &[("SIGNPOST_DATABASE_URL", &l.app.database_url)],
-    );
+    )
+    .await;
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{said}");
     assert!(

@@ -799,7 +799,7 @@ async fn both_sides_hear_each_move_and_others_hear_nothing() {
 }
 
 /// Two areas side by side (west and east of -2.32), and postcodes in each.
-async fn two_areas(app: &TestApp) -> HashMap<&'static str, Vec<String>> {
+pub async fn two_areas(app: &TestApp) -> HashMap<&'static str, Vec<String>> {
     let square = |west: f64| {
         json!({ "type": "Feature",
             "properties": { "area_code": format!("W{}", if west < -2.32 { 1 } else { 2 }),

@@ -5,18 +5,19 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, run_cli};
+use crate::helpers::{TestApp, run_cli_async};
 
 const STARTER: &str = "signpost-categories";
 
-fn import(app: &TestApp, name: &str, contents: &str) -> (bool, String) {
+async fn import(app: &TestApp, name: &str, contents: &str) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, contents).unwrap();
-    let output = run_cli(
+    let output = run_cli_async(
         &["import", "taxonomy", path.to_str().unwrap()],
         &[("SIGNPOST_DATABASE_URL", &app.database_url)],
-    );
+    )
+    .await;
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -126,12 +127,12 @@ const PAGE: &str = r#"{ "total_items": 3, "contents": [
 #[tokio::test]
 async fn a_vocabulary_imports_from_json_and_csv_and_importing_it_again_writes_nothing() {
     let app = TestApp::spawn().await;
-    let (ok, said) = import(&app, "terms.json", PAGE);
+    let (ok, said) = import(&app, "terms.json", PAGE).await;
     assert!(
         ok && said.contains("3 terms written, 0 unchanged"),
         "{said}"
     );
-    let (ok, said) = import(&app, "terms.json", PAGE);
+    let (ok, said) = import(&app, "terms.json", PAGE).await;
     assert!(
         ok && said.contains("0 terms written, 3 unchanged"),
         "{said}"
@@ -161,7 +162,7 @@ async fn a_vocabulary_imports_from_json_and_csv_and_importing_it_again_writes_no
                extra-green,green-gyms,Green gyms,Outdoor conservation workouts,signpost-categories-nature-and-outdoors,council-extra\n\
                extra-chat,chatty-benches,Chat benches,,signpost-categories-social-contact,council-extra\n\
                extra-chat-cafe,chatty-cafes,Chatty cafés,,extra-chat,council-extra\n";
-    let (ok, said) = import(&app, "taxonomy_term.csv", csv);
+    let (ok, said) = import(&app, "taxonomy_term.csv", csv).await;
     assert!(
         ok && said.contains("1 terms written, 2 unchanged"),
         "{said}"
@@ -203,7 +204,7 @@ async fn a_missing_parent_or_a_cycle_refuses_the_file_naming_the_term_and_writes
         { "id": "t-fine", "name": "Fine", "taxonomy": "mine" },
         { "id": "t-orphan", "name": "Orphan", "taxonomy": "mine", "parent_id": "nowhere" }
     ]);
-    let (ok, said) = import(&app, "orphan.json", &orphan.to_string());
+    let (ok, said) = import(&app, "orphan.json", &orphan.to_string()).await;
     assert!(!ok, "{said}");
     assert!(
         said.contains("t-orphan.parent_id: 'nowhere' is not a term"),
@@ -213,7 +214,7 @@ async fn a_missing_parent_or_a_cycle_refuses_the_file_naming_the_term_and_writes
         { "id": "t-a", "name": "A", "taxonomy": "mine", "parent_id": "t-b" },
         { "id": "t-b", "name": "B", "taxonomy": "mine", "parent_id": "t-a" }
     ]);
-    let (ok, said) = import(&app, "cycle.json", &cyclic.to_string());
+    let (ok, said) = import(&app, "cycle.json", &cyclic.to_string()).await;
     assert!(!ok, "{said}");
     assert!(
         said.contains("t-a.parent_id: makes a cycle: t-a → t-b → t-a"),
@@ -222,13 +223,13 @@ async fn a_missing_parent_or_a_cycle_refuses_the_file_naming_the_term_and_writes
     // A loop through a term already loaded: a starter heading made a child of its child.
     let looping = json!([{ "id": "signpost-categories-food", "code": "food", "name": "Food",
         "taxonomy": STARTER, "parent_id": "signpost-categories-food-banks" }]);
-    let (ok, said) = import(&app, "loop.json", &looping.to_string());
+    let (ok, said) = import(&app, "loop.json", &looping.to_string()).await;
     assert!(
         !ok && said.contains("signpost-categories-food.parent_id: makes a cycle"),
         "{said}"
     );
     let bad: Value = json!([{ "id": "t-x", "name": "Bad\u{7}", "taxonomy": "mine" }]);
-    let (ok, said) = import(&app, "bad.json", &bad.to_string());
+    let (ok, said) = import(&app, "bad.json", &bad.to_string()).await;
     assert!(!ok && said.contains("t-x.name"), "{said}");
     assert_eq!(
         app.count("taxonomy_term").await,

@@ -22,6 +22,8 @@ pub enum Criterion {
     DeliveryMode,
     ReferralRoute,
     Residency,
+    /// Whether the service helps with a need the person has (search adds it).
+    Need,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -32,6 +32,8 @@ const NEAREST_CANDIDATES: usize = 8;
 pub struct GapRequest {
     pub area_type: String,
     pub taxonomy_terms: Vec<String>,
+    /// Need codes: their mapped service types count as asked for.
+    pub needs: Vec<String>,
     pub person: Person,
     pub max_distance_metres: f64,
     /// Only areas within this one (by `parent_code`, or else whose centroid it contains).
@@ -49,6 +51,8 @@ pub struct GapRequest {
 pub struct GapQuestion {
     pub area_type: String,
     pub taxonomy_terms: Vec<String>,
+    /// Need codes: the service types mapped to them count as asked for.
+    pub needs: Vec<String>,
     pub person: Person,
     pub max_distance_metres: Option<i64>,
     pub within: Option<String>,
@@ -96,6 +100,7 @@ impl GapRequest {
         Ok(Self {
             area_type: question.area_type.trim().to_string(),
             taxonomy_terms: question.taxonomy_terms,
+            needs: question.needs,
             person: question.person,
             max_distance_metres: metres as f64,
             within: question.within,
@@ -224,23 +229,36 @@ pub async fn service_gaps(
         String,
     );
     let rows: Vec<Row> = query.into_tuple().all(db).await?;
-    let events = demand(db, &request.taxonomy_terms).await?;
     let today = now.date_naive();
+    // A need stands for the service types mapped to it, in supply and in demand alike.
+    let terms = {
+        let index = search.read();
+        let mut terms = request.taxonomy_terms.clone();
+        let mapped = index.need_type_codes(&request.needs).map_err(|unknown| {
+            AppError::bad_input(
+                request.fields.name("needs"),
+                format!("unknown need: {} (see `needs`)", unknown.join(", ")),
+            )
+        })?;
+        for code in mapped {
+            if !terms.contains(&code) {
+                terms.push(code);
+            }
+        }
+        terms
+    };
+    let events = demand(db, &terms).await?;
 
     let index = search.read();
-    let wanted = if request.taxonomy_terms.is_empty() {
+    let wanted = if terms.is_empty() && request.needs.is_empty() {
         None
     } else {
-        Some(
-            index
-                .expand_terms(&request.taxonomy_terms)
-                .map_err(|unknown| {
-                    AppError::bad_input(
-                        request.fields.name("taxonomyTerms"),
-                        format!("unknown taxonomy term: {}", unknown.join(", ")),
-                    )
-                })?,
-        )
+        Some(index.expand_terms(&terms).map_err(|unknown| {
+            AppError::bad_input(
+                request.fields.name("taxonomyTerms"),
+                format!("unknown taxonomy term: {}", unknown.join(", ")),
+            )
+        })?)
     };
     let shapes: HashMap<&str, &super::search::index::Area> =
         index.areas().iter().map(|a| (a.code.as_str(), a)).collect();

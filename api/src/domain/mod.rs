@@ -10,6 +10,7 @@ pub mod freshness;
 pub mod gaps;
 pub mod history;
 pub mod listings;
+pub mod needs;
 pub mod owned;
 pub mod paging;
 pub mod person;

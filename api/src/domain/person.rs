@@ -6,6 +6,9 @@ use super::codes::{AccessibilityFeature, DayOfWeek, DeliveryMode, ReferralRoute}
 use super::validate::{self, Fields};
 use crate::error::{AppError, AppResult};
 
+/// Most needs one question names.
+const MAX_NEEDS: usize = 20;
+
 /// A time window on a day, in minutes after midnight.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Window {
@@ -26,6 +29,8 @@ pub struct Person {
     pub availability: Option<Vec<Window>>,
     pub delivery_modes: Option<Vec<DeliveryMode>>,
     pub referral_route: Option<ReferralRoute>,
+    /// Need codes (`needs`): a reason to look, never a rule.
+    pub needs: Option<Vec<String>>,
 }
 
 /// A person as an adapter received them, before their checks: times of day as text.
@@ -40,6 +45,7 @@ pub struct PersonQuestion {
     pub availability: Option<Vec<WindowQuestion>>,
     pub delivery_modes: Option<Vec<DeliveryMode>>,
     pub referral_route: Option<ReferralRoute>,
+    pub needs: Option<Vec<String>>,
 }
 
 /// A time window as asked: "HH:MM" text; a missing end is the start or end of the day.
@@ -87,7 +93,25 @@ impl Person {
                 Some(out)
             }
         };
+        let needs = match question.needs {
+            Some(needs) if needs.len() > MAX_NEEDS => {
+                return Err(AppError::bad_input(
+                    fields.name("needs"),
+                    format!("at most {MAX_NEEDS} needs"),
+                ));
+            }
+            Some(needs) => Some(
+                needs
+                    .iter()
+                    .map(|n| {
+                        validate::name(&fields.name("needs"), n).map(|n| n.to_ascii_lowercase())
+                    })
+                    .collect::<AppResult<Vec<_>>>()?,
+            ),
+            None => None,
+        };
         Ok(Self {
+            needs,
             age: question.age,
             gender: question.gender.map(|g| g.trim().to_lowercase()),
             circumstances: question.circumstances,

@@ -16,28 +16,32 @@ pub struct Term {
     pub code: String,
     pub parent_id: Option<String>,
     pub vocabulary: String,
+    /// As people read it ("Befriending"), for reasons in words.
+    pub name: String,
 }
 
 /// Every term, without names or descriptions.
 pub async fn all_terms(db: &impl ConnectionTrait) -> Result<Vec<Term>, DbErr> {
-    let rows: Vec<(String, String, Option<String>, String)> = taxonomy_term::Entity::find()
+    let rows: Vec<(String, String, Option<String>, String, String)> = taxonomy_term::Entity::find()
         .select_only()
         .columns([
             taxonomy_term::Column::Id,
             taxonomy_term::Column::Code,
             taxonomy_term::Column::ParentId,
             taxonomy_term::Column::Vocabulary,
+            taxonomy_term::Column::Name,
         ])
         .into_tuple()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, code, parent_id, vocabulary)| Term {
+        .map(|(id, code, parent_id, vocabulary, name)| Term {
             id,
             code,
             parent_id,
             vocabulary,
+            name,
         })
         .collect())
 }
@@ -83,12 +87,17 @@ pub fn expand(terms: &[Term], codes: &[String]) -> Result<HashSet<String>, Vec<S
 /// which is only a fallback; None when no term has it.
 pub fn resolve<'a>(terms: &'a [Term], code: &str) -> Vec<&'a Term> {
     let code = code.trim();
-    if let Some(exact) = terms.iter().find(|t| t.id == code) {
+    if let Some(exact) = terms
+        .iter()
+        .find(|t| t.id == code && t.vocabulary != migration::NEEDS_VOCABULARY)
+    {
         return vec![exact];
     }
     let found: Vec<&Term> = terms
         .iter()
-        .filter(|t| t.code.eq_ignore_ascii_case(code))
+        .filter(|t| {
+            t.code.eq_ignore_ascii_case(code) && t.vocabulary != migration::NEEDS_VOCABULARY
+        })
         .collect();
     let own: Vec<&Term> = found
         .iter()
@@ -130,6 +139,7 @@ mod tests {
             code: code.into(),
             parent_id: None,
             vocabulary: vocabulary.into(),
+            name: code.into(),
         };
         let terms = [
             term("s-walk", "walking-groups", migration::STARTER_VOCABULARY),
@@ -156,6 +166,7 @@ mod tests {
             code: code.into(),
             parent_id: parent.map(Into::into),
             vocabulary: "test".into(),
+            name: code.into(),
         };
         let terms = [
             term("1", "social", None),

@@ -34,6 +34,9 @@ pub struct GapInput {
     pub area_type: String,
     /// Term codes; a term matches its descendants. All services when absent.
     pub taxonomy_terms: Option<Vec<String>>,
+    /// Need codes (`needs`): the service types mapped to them count as asked for,
+    /// alongside `taxonomyTerms`.
+    pub needs: Option<Vec<String>>,
     /// Who the services must suit, as in search.
     pub person: Option<PersonInput>,
     /// An area counts as covered when a matching service is this close to its centroid.
@@ -52,6 +55,7 @@ impl GapInput {
         let question = GapQuestion {
             area_type: self.area_type,
             taxonomy_terms: self.taxonomy_terms.unwrap_or_default(),
+            needs: self.needs.unwrap_or_default(),
             person: self
                 .person
                 .map(PersonInput::into_domain)

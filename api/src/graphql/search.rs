@@ -57,6 +57,9 @@ pub struct PersonInput {
     pub delivery_modes: Option<Vec<DeliveryMode>>,
     /// How the person is being referred.
     pub referral_route: Option<ReferralRoute>,
+    /// What the person needs (codes from `needs`: loneliness, debt, caring …): widens
+    /// a search to the service types that help, and each result says which it serves.
+    pub needs: Option<Vec<String>>,
 }
 
 /// What to search for.
@@ -112,6 +115,8 @@ pub enum FitCriterion {
     DeliveryMode,
     ReferralRoute,
     Residency,
+    /// Whether the service helps with a need the person has (`PersonInput.needs`).
+    Need,
 }
 
 /// One criterion assessed, with a sentence a link worker can read aloud.
@@ -189,6 +194,7 @@ impl PersonInput {
                 .delivery_modes
                 .map(|m| m.into_iter().map(Into::into).collect()),
             referral_route: self.referral_route.map(Into::into),
+            needs: self.needs,
         };
         Person::check(question, Fields("input.person."))
     }
@@ -261,20 +267,30 @@ impl SearchQuery {
         let handle = ctx
             .data::<SearchHandle>()
             .map_err(|_| AppError::internal("no search index"))?;
-        let (results, area) = {
+        let needs = request.person.needs.clone().unwrap_or_default();
+        let (results, area, demand_terms) = {
             let index = handle.read();
             let results = search::run(&index, &request, &page, Utc::now())?;
             let area = index
                 .area_at(point)
                 .map(|a| a.code.clone())
                 .unwrap_or_else(|| search::grid_cell(point));
-            (results, area)
+            // Demand is counted by category: a search by need asked for the types
+            // mapped to it, so gaps by need and by those types agree.
+            let mut terms = request.taxonomy_terms.clone();
+            for code in index.need_type_codes(&needs).unwrap_or_default() {
+                if !terms.contains(&code) {
+                    terms.push(code);
+                }
+            }
+            (results, area, terms)
         };
         if let Ok(demand) = ctx.data::<DemandRecorder>() {
             demand.record(SearchEvent {
                 at: Utc::now(),
                 area_code: area,
-                taxonomy_terms: request.taxonomy_terms.clone(),
+                taxonomy_terms: demand_terms,
+                needs,
                 suitable_results: results.suitable_total,
             });
         }

@@ -2,11 +2,26 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use entity::{taxonomy, taxonomy_term};
+use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::loaders::TermById;
 use super::{db, load};
 use crate::error::AppError;
+
+/// The terms matching `filter`, in code order.
+async fn terms_where(
+    ctx: &Context<'_>,
+    filter: sea_orm::sea_query::Condition,
+) -> Result<Vec<TaxonomyTerm>> {
+    let rows = taxonomy_term::Entity::find()
+        .filter(filter)
+        .order_by_asc(taxonomy_term::Column::Code)
+        .all(db(ctx)?)
+        .await
+        .map_err(AppError::from)?;
+    Ok(rows.into_iter().map(TaxonomyTerm).collect())
+}
 
 /// A category, circumstance or need (HSDS `taxonomy_term`).
 pub struct TaxonomyTerm(pub taxonomy_term::Model);
@@ -32,13 +47,8 @@ impl TaxonomyTerm {
     }
     /// The narrower terms, in code order.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<TaxonomyTerm>> {
-        let rows = taxonomy_term::Entity::find()
-            .filter(taxonomy_term::Column::ParentId.eq(self.0.id.as_str()))
-            .order_by_asc(taxonomy_term::Column::Code)
-            .all(db(ctx)?)
-            .await
-            .map_err(AppError::from)?;
-        Ok(rows.into_iter().map(TaxonomyTerm).collect())
+        let filter = Condition::all().add(taxonomy_term::Column::ParentId.eq(self.0.id.as_str()));
+        terms_where(ctx, filter).await
     }
     /// The broader term, when it is loaded.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<TaxonomyTerm>> {
@@ -79,14 +89,34 @@ impl Taxonomy {
     /// Its broadest terms (those without a parent), in code order; their `children`
     /// go down the tree.
     async fn top_terms(&self, ctx: &Context<'_>) -> Result<Vec<TaxonomyTerm>> {
-        let rows = taxonomy_term::Entity::find()
-            .filter(taxonomy_term::Column::Vocabulary.eq(self.name.as_str()))
-            .filter(taxonomy_term::Column::ParentId.is_null())
-            .order_by_asc(taxonomy_term::Column::Code)
-            .all(db(ctx)?)
-            .await
-            .map_err(AppError::from)?;
-        Ok(rows.into_iter().map(TaxonomyTerm).collect())
+        let filter = Condition::all()
+            .add(taxonomy_term::Column::Vocabulary.eq(self.name.as_str()))
+            .add(taxonomy_term::Column::ParentId.is_null());
+        terms_where(ctx, filter).await
+    }
+}
+
+/// Something a person needs, and the service types that help with it.
+pub struct Need(crate::domain::needs::Need);
+
+#[Object]
+impl Need {
+    /// What `PersonInput.needs` and `GapInput.needs` take.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// The service types mapped to it (a search by the need also finds their
+    /// descendants), in code order.
+    async fn service_types(&self, ctx: &Context<'_>) -> Result<Vec<TaxonomyTerm>> {
+        let filter =
+            Condition::all().add(taxonomy_term::Column::Id.is_in(self.0.serves.iter().cloned()));
+        terms_where(ctx, filter).await
     }
 }
 
@@ -95,6 +125,15 @@ pub struct TaxonomyQuery;
 
 #[Object]
 impl TaxonomyQuery {
+    /// What people need (loneliness, debt, caring …), in code order, each with the
+    /// service types that help (`signpost import need-map` replaces the map).
+    async fn needs(&self, ctx: &Context<'_>) -> Result<Vec<Need>> {
+        let needs = crate::domain::needs::all(db(ctx)?)
+            .await
+            .map_err(AppError::from)?;
+        Ok(needs.into_iter().map(Need).collect())
+    }
+
     /// The vocabularies loaded (the starter `signpost-categories`, imported ones), by name.
     async fn taxonomies(&self, ctx: &Context<'_>) -> Result<Vec<Taxonomy>> {
         let db = db(ctx)?;
@@ -131,15 +170,10 @@ impl TaxonomyQuery {
         ctx: &Context<'_>,
         vocabulary: Option<String>,
     ) -> Result<Vec<TaxonomyTerm>> {
-        let mut query = taxonomy_term::Entity::find();
+        let mut filter = Condition::all();
         if let Some(vocabulary) = vocabulary {
-            query = query.filter(taxonomy_term::Column::Vocabulary.eq(vocabulary));
+            filter = filter.add(taxonomy_term::Column::Vocabulary.eq(vocabulary));
         }
-        let rows = query
-            .order_by_asc(taxonomy_term::Column::Code)
-            .all(db(ctx)?)
-            .await
-            .map_err(AppError::from)?;
-        Ok(rows.into_iter().map(TaxonomyTerm).collect())
+        terms_where(ctx, filter).await
     }
 }

@@ -28,16 +28,20 @@ fn request(params: &HashMap<String, String>) -> Result<GapRequest, RestError> {
             })
             .transpose()
     };
-    let question = GapQuestion {
-        area_type: get("areaType").unwrap_or_default().to_string(),
-        taxonomy_terms: get("taxonomyTerms")
+    let list = |name: &str| -> Vec<String> {
+        get(name)
             .map(|t| {
                 t.split(',')
                     .map(|c| c.trim().to_string())
                     .filter(|c| !c.is_empty())
                     .collect()
             })
-            .unwrap_or_default(),
+            .unwrap_or_default()
+    };
+    let question = GapQuestion {
+        area_type: get("areaType").unwrap_or_default().to_string(),
+        taxonomy_terms: list("taxonomyTerms"),
+        needs: list("needs"),
         max_distance_metres: whole("maxDistanceMetres")?,
         within: get("within").map(str::to_string),
         age_from: whole("ageFrom")?,

@@ -3,6 +3,7 @@
 
 pub mod areas;
 pub mod hsds;
+pub mod needs;
 pub mod postcodes;
 pub mod taxonomy;
 

@@ -18,6 +18,8 @@ pub struct SearchEvent {
     pub at: DateTime<Utc>,
     pub area_code: String,
     pub taxonomy_terms: Vec<String>,
+    /// Need codes asked for (none recorded when none were asked).
+    pub needs: Vec<String>,
     pub suitable_results: usize,
 }
 
@@ -90,6 +92,7 @@ async fn write(db: &DatabaseConnection, events: Vec<SearchEvent>) {
         area_code: Set(Some(e.area_code)),
         taxonomy_terms: Set(serde_json::json!(e.taxonomy_terms)),
         suitable_results: Set(i32::try_from(e.suitable_results).unwrap_or(i32::MAX)),
+        needs: Set((!e.needs.is_empty()).then(|| serde_json::json!(e.needs))),
         ..Default::default()
     });
     if let Err(e) = search_event::Entity::insert_many(rows)

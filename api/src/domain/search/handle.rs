@@ -165,10 +165,12 @@ impl SearchHandle {
         areas: Vec<index::Area>,
     ) -> Result<(), DbErr> {
         let terms = crate::domain::taxonomy::all_terms(db).await?;
+        let needs = crate::domain::needs::all(db).await?;
         let built = tokio::task::spawn_blocking(move || {
             let mut index = SearchIndex::default();
             index.rebuild(entries);
             index.set_terms(terms);
+            index.set_needs(needs);
             index.set_areas(areas);
             index
         })
@@ -322,6 +324,11 @@ impl SearchHandle {
             .into_iter()
             .filter(|(id, at)| follow.applied.get(id) != Some(at))
             .collect();
+        // The need map is small and replaced whole (`import need-map`): read it each time.
+        let needs = crate::domain::needs::all(db).await?;
+        if self.read().needs() != needs.as_slice() {
+            self.write().set_needs(needs);
+        }
         let area_count = load::area_count(db).await?;
         if area_count != follow.areas {
             let areas = load::areas(db).await?;

@@ -3,7 +3,7 @@
 //! lies in the table. The database stays the source of truth; the index is rebuilt
 //! from it at start-up and follows it as it changes (see `load`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use geo::{BoundingRect, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -16,6 +16,7 @@ pub use super::terms::TermSet;
 use super::terms::term_mask;
 use super::verdict::{Compact, Dictionary, Probe};
 use crate::domain::eligibility::Person;
+use crate::domain::needs::Need;
 use crate::domain::taxonomy::Term;
 use crate::spatial::{self, Coordinates};
 
@@ -75,6 +76,7 @@ pub struct SearchIndex {
     remote: BTreeSet<u32>,
     terms: Vec<Term>,
     interned: HashMap<String, u32>,
+    needs: Vec<Need>,
     areas: Vec<Area>,
     area_tree: RTree<Boxed>,
 }
@@ -109,6 +111,67 @@ impl SearchIndex {
 
     pub fn set_terms(&mut self, terms: Vec<Term>) {
         self.terms = terms;
+    }
+
+    pub fn needs(&self) -> &[Need] {
+        &self.needs
+    }
+
+    pub fn set_needs(&mut self, needs: Vec<Need>) {
+        self.needs = needs;
+    }
+
+    /// The needs with these codes (any case), each with the ids of the service types
+    /// that help with it and all their descendants; Err lists unknown codes.
+    pub fn needs_asked(
+        &self,
+        codes: &[String],
+    ) -> Result<Vec<(&Need, HashSet<String>)>, Vec<String>> {
+        let mut asked = Vec::new();
+        let mut unknown = Vec::new();
+        for code in codes {
+            match self
+                .needs
+                .iter()
+                .find(|n| n.code.eq_ignore_ascii_case(code.trim()))
+            {
+                Some(need) => {
+                    let serves = crate::domain::taxonomy::expand(&self.terms, &need.serves)
+                        .unwrap_or_default();
+                    asked.push((need, serves));
+                }
+                None => unknown.push(code.clone()),
+            }
+        }
+        if unknown.is_empty() {
+            Ok(asked)
+        } else {
+            Err(unknown)
+        }
+    }
+
+    /// The codes of the service types mapped to these needs (not their descendants):
+    /// what a need question stands for in demand and in gaps. Err lists unknown needs.
+    pub fn need_type_codes(&self, codes: &[String]) -> Result<Vec<String>, Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for (need, _) in self.needs_asked(codes)? {
+            for id in &need.serves {
+                if let Some(term) = self.terms.iter().find(|t| &t.id == id)
+                    && !out.contains(&term.code)
+                {
+                    out.push(term.code.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A term's name, for reasons in words.
+    pub fn term_name(&self, id: &str) -> Option<&str> {
+        self.terms
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.name.as_str())
     }
 
     pub fn set_areas(&mut self, areas: Vec<Area>) {
@@ -557,6 +620,7 @@ pub(super) mod tests {
             code: id.into(),
             parent_id: parent.map(Into::into),
             vocabulary: "test".into(),
+            name: id.into(),
         }
     }
 

@@ -170,6 +170,33 @@ fn assess_into(
     }
 }
 
+/// Whether a service helps with a need, in words: MET when one of its categories is
+/// a type mapped to the need ("Befriending helps with loneliness"), else UNKNOWN —
+/// a need is a reason to look, never a rule, so never NOT_MET.
+fn need_reason(
+    index: &SearchIndex,
+    entry: &index::Entry,
+    need: &crate::domain::needs::Need,
+    serves: &std::collections::HashSet<String>,
+) -> Reason {
+    let need_name = need.name.to_lowercase();
+    match entry.terms.iter().find(|t| serves.contains(*t)) {
+        Some(term) => Reason {
+            criterion: eligibility::Criterion::Need,
+            outcome: Outcome::Met,
+            detail: format!(
+                "{} helps with {need_name}",
+                index.term_name(term).unwrap_or("This service")
+            ),
+        },
+        None => Reason {
+            criterion: eligibility::Criterion::Need,
+            outcome: Outcome::Unknown,
+            detail: format!("Not listed as helping with {need_name}"),
+        },
+    }
+}
+
 /// How service `id` fits `person` as search would judge it (with sentences), at
 /// `near` when the person's place is known. None when the index does not hold it.
 pub fn fit_of(
@@ -207,18 +234,30 @@ pub fn run(
     page: &Page,
     now: DateTime<Utc>,
 ) -> AppResult<Results> {
-    let wanted_terms = if request.taxonomy_terms.is_empty() {
+    let asked = request.person.needs.as_deref().unwrap_or_default();
+    let needs = index.needs_asked(asked).map_err(|unknown| {
+        AppError::bad_input(
+            request.fields.name("person.needs"),
+            format!("unknown need: {} (see `needs`)", unknown.join(", ")),
+        )
+    })?;
+    let unknown_terms = |unknown: Vec<String>| {
+        AppError::bad_input(
+            request.fields.name("taxonomyTerms"),
+            format!("unknown taxonomy term: {}", unknown.join(", ")),
+        )
+    };
+    // Needs widen the categories to the types that help with them, alongside any
+    // asked for by name.
+    let wanted_terms = if request.taxonomy_terms.is_empty() && needs.is_empty() {
         None
     } else {
-        let terms = index
+        index
             .expand_terms(&request.taxonomy_terms)
-            .map_err(|unknown| {
-                AppError::bad_input(
-                    request.fields.name("taxonomyTerms"),
-                    format!("unknown taxonomy term: {}", unknown.join(", ")),
-                )
-            })?;
-        Some(terms)
+            .map_err(unknown_terms)?;
+        let mut codes = request.taxonomy_terms.clone();
+        codes.extend(needs.iter().flat_map(|(_, serves)| serves.iter().cloned()));
+        Some(index.expand_terms(&codes).map_err(unknown_terms)?)
     };
     let after = page.after.as_deref().map(Key::decode).transpose()?;
     let text = request
@@ -357,6 +396,11 @@ pub fn run(
                 today,
                 true,
                 &mut reasons,
+            );
+            reasons.extend(
+                needs
+                    .iter()
+                    .map(|(need, serves)| need_reason(index, entry, need, serves)),
             );
             let (distance_metres, reach, nearest_location_id) = match reach {
                 Reach::AtLocation(metres, i) => (

@@ -440,6 +440,8 @@ mod tests {
                 .then(|| r.codes(&["carer", "VETERAN", "refugee"], 2)),
             languages: r.chance(60).then(|| r.codes(&["EN", "pl", "ar"], 2)),
             access_needs: r.chance(40).then(|| r.some(AccessibilityFeature::ALL, 2)),
+            // Needs rank nothing: the compact and full verdicts ignore them alike.
+            needs: r.chance(30).then(|| vec!["loneliness".to_string()]),
             max_cost_pence: r.chance(60).then(|| (r.below(5) * 100) as i64),
             availability: r.chance(60).then(|| {
                 (0..r.below(3))
