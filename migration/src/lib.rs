@@ -5,7 +5,9 @@
 pub use sea_orm_migration::prelude::*;
 
 /// The starter vocabulary's name (`signpost-categories`).
-pub use m20261130_000003_starter_vocabulary::VOCABULARY as STARTER_VOCABULARY;
+pub use m20261130_000003_starter_vocabulary::{
+    TERMS as STARTER_TERMS, VOCABULARY as STARTER_VOCABULARY,
+};
 /// The needs vocabulary's name (`need`).
 pub use m20261130_000004_needs::NEEDS as NEEDS_VOCABULARY;
 

@@ -13,7 +13,7 @@ pub struct Migration;
 pub const VOCABULARY: &str = "signpost-categories";
 
 /// (code, name, parent code, description).
-const TERMS: &[(&str, &str, Option<&str>, &str)] = &[
+pub const TERMS: &[(&str, &str, Option<&str>, &str)] = &[
     (
         "physical-activity",
         "Physical activity",

@@ -20,7 +20,7 @@ async fn the_demo_loads_once_and_reads_as_plausible_current_listings() {
 
     let data = app
         .data(
-            r#"{ services(first: 100, filter: { taxonomyTerms: ["support-groups"] }) {
+            r#"{ services(first: 100, filter: { taxonomyTerms: ["social-contact"] }) {
                 edges { node { name freshness capacity { status } locations { postcode } schedules { days } } } } }"#,
             json!({}),
         )
@@ -28,7 +28,7 @@ async fn the_demo_loads_once_and_reads_as_plausible_current_listings() {
     let edges = data["services"]["edges"].as_array().unwrap();
     assert!(
         edges.len() >= 20,
-        "befriending, carers and bereavement groups under support-groups"
+        "befriending groups and lunch clubs under the starter heading social contact"
     );
     let statuses: Vec<&str> = edges
         .iter()

@@ -880,7 +880,7 @@ async fn frontend_queries(attack: &Attack) -> Vec<(&'static str, Result<(), Stri
     check!(
         "search near a point for a 72-year-old carer, with reasons (README)",
         None,
-        r#"{ search(input: { near: { latitude: 53.4794, longitude: -2.2453 }, radiusMetres: 3000, taxonomyTerms: ["social-activities"],
+        r#"{ search(input: { near: { latitude: 53.4794, longitude: -2.2453 }, radiusMetres: 3000, taxonomyTerms: ["social-contact"],
               person: { age: 72, circumstances: ["carer"], languages: ["ur", "en"], maxCostPence: 300,
                         availability: [{ day: TUESDAY, from: "09:00", to: "13:00" }] },
               capacity: [ACCEPTING, WAITLIST] }, first: 10) {
@@ -959,7 +959,7 @@ async fn frontend_queries(attack: &Attack) -> Vec<(&'static str, Result<(), Stri
     check!(
         "services in a category, with capacity and schedules",
         None,
-        r#"{ services(first: 10, filter: { taxonomyTerms: ["support-groups"] }) { edges { node { id name organization { name }
+        r#"{ services(first: 10, filter: { taxonomyTerms: ["social-contact"] }) { edges { node { id name organization { name }
             capacity { status } schedules { days opensAt closesAt } freshness } } pageInfo { hasNextPage endCursor } } }"#,
         json!({}),
         |data| data["services"]["edges"]

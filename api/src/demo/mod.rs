@@ -5,7 +5,7 @@
 //! outward districts of each town centre with made-up inward codes and points.
 
 use chrono::{Duration, Utc};
-use entity::{postcode, service, taxonomy_term};
+use entity::{postcode, service};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -33,35 +33,6 @@ const TOWNS: &[(&str, &str, f64, f64)] = &[
 ];
 const SERVICES_PER_TOWN: usize = 40;
 const POSTCODES_PER_TOWN: usize = 40;
-
-/// (code, name, parent code) of the demo categories.
-const CATEGORIES: &[(&str, &str, Option<&str>)] = &[
-    ("social-activities", "Social activities", None),
-    (
-        "walking-groups",
-        "Walking groups",
-        Some("social-activities"),
-    ),
-    ("lunch-clubs", "Lunch clubs", Some("social-activities")),
-    (
-        "arts-and-crafts",
-        "Arts and crafts",
-        Some("social-activities"),
-    ),
-    ("support-groups", "Support groups", None),
-    ("befriending", "Befriending", Some("support-groups")),
-    ("carers-support", "Carers' support", Some("support-groups")),
-    (
-        "bereavement-support",
-        "Bereavement support",
-        Some("support-groups"),
-    ),
-    ("money-and-practical", "Money and practical help", None),
-    ("debt-advice", "Debt advice", Some("money-and-practical")),
-    ("food-support", "Food support", Some("money-and-practical")),
-    ("wellbeing", "Health and wellbeing", None),
-    ("mental-wellbeing", "Mental wellbeing", Some("wellbeing")),
-];
 
 const CIRCUMSTANCES: &[(&str, &str)] = &[
     ("carer", "Carer"),
@@ -106,7 +77,7 @@ const KINDS: &[(&str, &str, &str)] = &[
     ),
     (
         "{place} Community Pantry",
-        "food-support",
+        "food-banks",
         "{town} Food Network",
     ),
     ("{place} Wellbeing Café", "mental-wellbeing", "{town} Mind"),
@@ -234,16 +205,15 @@ pub fn services(today: chrono::DateTime<Utc>) -> Vec<Value> {
                 at.latitude + rng.unit() * 0.0005,
                 at.longitude + rng.unit() * 0.0008,
             );
-            let (parent, category_name) = CATEGORIES
+            let category_name = migration::STARTER_TERMS
                 .iter()
-                .find(|c| c.0 == category)
-                .map(|c| (c.2, c.1))
-                .unwrap_or((None, category));
-
-            let mut attributes = vec![attribute(
-                "category",
-                term(category, category_name, "signpost-demo", parent),
-            )];
+                .find(|t| t.0 == category)
+                .map_or(category, |t| t.1);
+            // Filed under the starter vocabulary every database has, by id.
+            let mut attributes = vec![json!({
+                "link_type": "category",
+                "taxonomy_term_id": format!("{}-{category}", migration::STARTER_VOCABULARY),
+            })];
             let restricted = |code: &str, rng: &mut Rng| {
                 let (c, label) = CIRCUMSTANCES
                     .iter()
@@ -260,7 +230,7 @@ pub fn services(today: chrono::DateTime<Utc>) -> Vec<Value> {
                 "bereavement-support" => {
                     attributes.push(attribute("suitable_for", restricted("bereaved", &mut rng)))
                 }
-                "food-support" => attributes.push(attribute(
+                "food-banks" => attributes.push(attribute(
                     "suitable_for",
                     restricted("low-income", &mut rng),
                 )),
@@ -451,21 +421,6 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
         return Ok(format!("demo already loaded ({existing} services)"));
     }
     let codes = import::postcodes::write(db, postcodes()).await?;
-    // The whole category tree, so a broad term (social-activities) finds its children.
-    let vocabulary = CATEGORIES
-        .iter()
-        .map(|(code, name, parent)| taxonomy_term::Model {
-            id: format!("demo-signpost-demo-{code}"),
-            code: code.to_string(),
-            name: name.to_string(),
-            description: name.to_string(),
-            parent_id: parent.map(|p| format!("demo-signpost-demo-{p}")),
-            taxonomy_id: None,
-            vocabulary: "signpost-demo".to_string(),
-            term_uri: None,
-        })
-        .collect();
-    crate::db::upsert::<taxonomy_term::Entity>(db, vocabulary, &[]).await?;
     let report = import::hsds::import(db, services(Utc::now()), &owner).await?;
     Ok(format!(
         "demo loaded: {codes} postcodes, {neighbourhoods} {} areas; {report}",

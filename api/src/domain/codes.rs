@@ -157,6 +157,21 @@ code_enum!(
 );
 
 impl AccessibilityFeature {
+    /// The feature as a person reads it ("Step-free access").
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::StepFree => "Step-free access",
+            Self::WheelchairAccess => "Wheelchair access",
+            Self::AccessibleToilet => "Accessible toilet",
+            Self::HearingLoop => "Hearing loop",
+            Self::BslInterpreter => "BSL interpreter",
+            Self::LargePrint => "Large print",
+            Self::QuietSpace => "Quiet space",
+            Self::Parking => "Parking",
+            Self::PublicTransport => "Near public transport",
+        }
+    }
+
     /// Recognise a feature in free text, for HSDS accessibility records that carry
     /// only a description.
     pub fn recognise(text: &str) -> Option<Self> {

@@ -241,6 +241,27 @@ fn circumstances(person: &[String], listing: &Listing, x: bool) -> Reason {
     )
 }
 
+/// A language as people name it ("Urdu"), from its ISO 639 code; the code itself
+/// when the standard does not know it.
+pub fn language_name(code: &str) -> String {
+    let code = code.trim().to_ascii_lowercase();
+    let known = match code.len() {
+        2 => isolang::Language::from_639_1(&code),
+        3 => isolang::Language::from_639_3(&code),
+        _ => None,
+    };
+    known.map_or(code, |l| l.to_name().to_string())
+}
+
+/// Names joined for reading aloud: "English", "English and Polish", "A, B and C".
+fn spoken_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 fn languages(person: &[String], listing: &Listing, x: bool) -> Reason {
     if listing.languages.is_empty() {
         return reason(
@@ -250,13 +271,25 @@ fn languages(person: &[String], listing: &Listing, x: bool) -> Reason {
             || "No languages listed",
         );
     }
-    let offered = || listing.languages.join(", ");
+    let names = |except: Option<&str>| -> Vec<String> {
+        listing
+            .languages
+            .iter()
+            .filter(|l| except.is_none_or(|e| !l.eq_ignore_ascii_case(e)))
+            .map(|l| language_name(l))
+            .collect()
+    };
     match person.iter().find(|l| contains(&listing.languages, l)) {
         Some(l) => reason(Criterion::Language, Outcome::Met, x, || {
-            format!("In {l} (offers {})", offered())
+            let others = names(Some(l));
+            if others.is_empty() {
+                format!("In {}", language_name(l))
+            } else {
+                format!("In {} (also {})", language_name(l), spoken_list(&others))
+            }
         }),
         None => reason(Criterion::Language, Outcome::NotMet, x, || {
-            format!("Offered in {} only", offered())
+            format!("Offered in {} only", spoken_list(&names(None)))
         }),
     }
 }
@@ -264,24 +297,15 @@ fn languages(person: &[String], listing: &Listing, x: bool) -> Reason {
 fn access(needs: &[AccessibilityFeature], listing: &Listing, x: bool) -> Reason {
     let missing = || needs.iter().filter(|n| !listing.access.contains(n));
     if missing().next().is_none() {
-        let met = || {
-            needs
-                .iter()
-                .map(|n| label(n.code()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         return reason(Criterion::Access, Outcome::Met, x, || {
-            format!("Has {}", met())
+            let names: Vec<String> = needs.iter().map(|n| n.name().to_string()).collect();
+            spoken_list(&names)
         });
     }
     // A feature not listed is not proof it is absent: ask, don't exclude.
     reason(Criterion::Access, Outcome::Unknown, x, || {
-        let missing = missing()
-            .map(|m| label(m.code()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!("Not listed: {missing}")
+        let names: Vec<String> = missing().map(|m| m.name().to_string()).collect();
+        format!("Not listed: {}", spoken_list(&names))
     })
 }
 
@@ -645,6 +669,44 @@ mod tests {
             outcome(speaks(&["pl"]), &Listing::default()),
             Outcome::Unknown
         );
+    }
+
+    #[test]
+    fn reasons_name_languages_and_access_in_words_not_codes() {
+        let listing = Listing {
+            languages: vec!["en".into(), "ur".into(), "pol".into()],
+            access: vec![
+                AccessibilityFeature::StepFree,
+                AccessibilityFeature::HearingLoop,
+            ],
+            ..Listing::default()
+        };
+        let detail = |person: Person| assess(&person, &listing, today())[0].detail.clone();
+        let speaks = |l: &str| Person {
+            languages: Some(vec![l.into()]),
+            ..Person::default()
+        };
+        assert_eq!(detail(speaks("ur")), "In Urdu (also English and Polish)");
+        assert_eq!(
+            detail(speaks("ar")),
+            "Offered in English, Urdu and Polish only"
+        );
+        let needs = |a: Vec<AccessibilityFeature>| Person {
+            access_needs: Some(a),
+            ..Person::default()
+        };
+        assert_eq!(
+            detail(needs(vec![AccessibilityFeature::StepFree])),
+            "Step-free access"
+        );
+        assert_eq!(
+            detail(needs(vec![
+                AccessibilityFeature::HearingLoop,
+                AccessibilityFeature::QuietSpace
+            ])),
+            "Not listed: Quiet space"
+        );
+        assert_eq!(language_name("xx"), "xx", "an unknown code stays a code");
     }
 
     #[test]
