@@ -329,8 +329,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // Children before parents; terms a listing still uses stay (the foreign key
-        // from service_taxonomy cascades, so only unused ones are left to remove).
+        // Children before parents. Listings filed under these terms lose them (the
+        // foreign key from service_taxonomy cascades); the taxonomy row stays.
         manager
             .exec_stmt(
                 Query::delete()

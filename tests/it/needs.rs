@@ -308,3 +308,39 @@ async fn gaps_by_need_equal_gaps_by_its_mapped_types_and_demand_keeps_the_need()
         ("BAD_USER_INPUT", "input.needs")
     );
 }
+
+#[tokio::test]
+async fn terms_imported_while_serving_are_searchable_and_an_empty_need_map_is_refused() {
+    let app = TestApp::spawn().await;
+    sale(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let terms = dir.path().join("terms.json");
+    std::fs::write(
+        &terms,
+        r#"[{ "id": "own-pen-pals", "code": "pen-pals", "name": "Pen pals", "taxonomy": "council",
+             "parent_id": "signpost-categories-social-contact" }]"#,
+    )
+    .unwrap();
+    let env = [("SIGNPOST_DATABASE_URL", app.database_url.as_str())];
+    let output = run_cli_async(&["import", "taxonomy", terms.to_str().unwrap()], &env).await;
+    assert!(output.status.success());
+    // The follower's next tick (here, by hand) knows the new code with no service changed.
+    app.sync_index().await;
+    let body = app
+        .gql(SEARCH, input(json!(["pen-pals"]), json!(null)))
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "need_code,term_code\n").unwrap();
+    let output = run_cli_async(&["import", "need-map", empty.to_str().unwrap()], &env).await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("holds no rows"));
+    app.sync_index().await;
+    assert_eq!(
+        found(&app, input(json!(null), json!(["loneliness"])))
+            .await
+            .len(),
+        2
+    );
+}

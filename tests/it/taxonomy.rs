@@ -236,4 +236,7 @@ async fn a_missing_parent_or_a_cycle_refuses_the_file_naming_the_term_and_writes
         before,
         "nothing half-written"
     );
+    let starter = terms_of(&app, STARTER).await;
+    let food = starter.iter().find(|t| t.0 == "food").unwrap();
+    assert_eq!(food.2, None, "the refused file changed no parent");
 }

@@ -100,7 +100,7 @@ impl GapRequest {
         Ok(Self {
             area_type: question.area_type.trim().to_string(),
             taxonomy_terms: question.taxonomy_terms,
-            needs: question.needs,
+            needs: super::person::check_needs(&fields.name("needs"), &question.needs)?,
             person: question.person,
             max_distance_metres: metres as f64,
             within: question.within,
@@ -253,12 +253,20 @@ pub async fn service_gaps(
     let wanted = if terms.is_empty() && request.needs.is_empty() {
         None
     } else {
-        Some(index.expand_terms(&terms).map_err(|unknown| {
+        let unknown_terms = |unknown: Vec<String>| {
             AppError::bad_input(
                 request.fields.name("taxonomyTerms"),
                 format!("unknown taxonomy term: {}", unknown.join(", ")),
             )
-        })?)
+        };
+        // Supply by the same terms a search by need finds: the mapped ids and
+        // their descendants (demand above goes by code, as searches record it).
+        let mut wanted = request.taxonomy_terms.clone();
+        index.expand_terms(&wanted).map_err(unknown_terms)?;
+        for (_, serves) in index.needs_asked(&request.needs).unwrap_or_default() {
+            wanted.extend(serves);
+        }
+        Some(index.expand_terms(&wanted).map_err(unknown_terms)?)
     };
     let shapes: HashMap<&str, &super::search::index::Area> =
         index.areas().iter().map(|a| (a.code.as_str(), a)).collect();

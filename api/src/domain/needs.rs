@@ -59,6 +59,13 @@ pub async fn replace_map(
     db: &DatabaseConnection,
     rows: &[(usize, String, String)],
 ) -> AppResult<Result<usize, Vec<FieldError>>> {
+    if rows.is_empty() {
+        return Ok(Err(vec![FieldError {
+            path: "file".into(),
+            message: "holds no rows: an empty map would leave every need without a service type"
+                .into(),
+        }]));
+    }
     let terms = super::taxonomy::all_terms(db).await?;
     let needs = all(db).await?;
     let mut links: Vec<(String, String)> = Vec::new();

@@ -56,6 +56,25 @@ pub struct WindowQuestion {
     pub to: Option<String>,
 }
 
+/// Need codes as asked (for a person, a gap question): at most `MAX_NEEDS`, each
+/// trimmed and lower-cased, each once. Whether they are known is the index's to say.
+pub fn check_needs(field: &str, needs: &[String]) -> AppResult<Vec<String>> {
+    if needs.len() > MAX_NEEDS {
+        return Err(AppError::bad_input(
+            field,
+            format!("at most {MAX_NEEDS} needs"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for need in needs {
+        let need = validate::name(field, need)?.to_ascii_lowercase();
+        if !out.contains(&need) {
+            out.push(need);
+        }
+    }
+    Ok(out)
+}
+
 impl Person {
     /// Check a person once, for every adapter (search, gaps, subscriptions …);
     /// `fields` names the person's fields as the caller's protocol does
@@ -93,23 +112,10 @@ impl Person {
                 Some(out)
             }
         };
-        let needs = match question.needs {
-            Some(needs) if needs.len() > MAX_NEEDS => {
-                return Err(AppError::bad_input(
-                    fields.name("needs"),
-                    format!("at most {MAX_NEEDS} needs"),
-                ));
-            }
-            Some(needs) => Some(
-                needs
-                    .iter()
-                    .map(|n| {
-                        validate::name(&fields.name("needs"), n).map(|n| n.to_ascii_lowercase())
-                    })
-                    .collect::<AppResult<Vec<_>>>()?,
-            ),
-            None => None,
-        };
+        let needs = question
+            .needs
+            .map(|needs| check_needs(&fields.name("needs"), &needs))
+            .transpose()?;
         Ok(Self {
             needs,
             age: question.age,

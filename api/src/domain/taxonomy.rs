@@ -82,9 +82,13 @@ pub fn expand(terms: &[Term], codes: &[String]) -> Result<HashSet<String>, Vec<S
     }
 }
 
-/// The term a listing is filed under, by id or code (any case). A code in several
-/// vocabularies names the deployment's own terms before the starter vocabulary's,
-/// which is only a fallback; None when no term has it.
+/// Vocabularies whose terms describe people, not services.
+const NOT_CATEGORIES: &[&str] = &["circumstance", "gender", migration::NEEDS_VOCABULARY];
+
+/// The terms a listing is filed under for a code (any case) or id. A code in several
+/// vocabularies names category terms before eligibility ones, and the deployment's
+/// own before the starter vocabulary's, which is only a fallback; empty when no term
+/// has it.
 pub fn resolve<'a>(terms: &'a [Term], code: &str) -> Vec<&'a Term> {
     let code = code.trim();
     if let Some(exact) = terms
@@ -99,6 +103,18 @@ pub fn resolve<'a>(terms: &'a [Term], code: &str) -> Vec<&'a Term> {
             t.code.eq_ignore_ascii_case(code) && t.vocabulary != migration::NEEDS_VOCABULARY
         })
         .collect();
+    // Eligibility vocabularies (circumstances, genders) share codes with categories
+    // ("carers"): they never take a listing's category.
+    let categories: Vec<&Term> = found
+        .iter()
+        .copied()
+        .filter(|t| !NOT_CATEGORIES.contains(&t.vocabulary.as_str()))
+        .collect();
+    let found = if categories.is_empty() {
+        found
+    } else {
+        categories
+    };
     let own: Vec<&Term> = found
         .iter()
         .copied()
@@ -150,6 +166,19 @@ mod tests {
             resolve(&terms, code).iter().map(|t| t.id.clone()).collect()
         };
         assert_eq!(ids("Walking-Groups"), ["own-walk"]);
+        let terms = [
+            term("s-carers", "carers", migration::STARTER_VOCABULARY),
+            term("c-carers", "carers", "circumstance"),
+        ];
+        let found: Vec<&str> = resolve(&terms, "carers")
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
+        assert_eq!(
+            found,
+            ["s-carers"],
+            "a circumstance never takes a category's place"
+        );
         assert_eq!(
             ids("dance"),
             ["s-dance"],

@@ -324,10 +324,16 @@ impl SearchHandle {
             .into_iter()
             .filter(|(id, at)| follow.applied.get(id) != Some(at))
             .collect();
-        // The need map is small and replaced whole (`import need-map`): read it each time.
+        // Vocabularies and the need map change without a service changing (`import
+        // taxonomy`, `import need-map`): read them each time; they are small.
+        let terms = crate::domain::taxonomy::all_terms(db).await?;
         let needs = crate::domain::needs::all(db).await?;
-        if self.read().needs() != needs.as_slice() {
-            self.write().set_needs(needs);
+        {
+            let mut index = self.write();
+            index.set_terms(terms);
+            if index.needs() != needs.as_slice() {
+                index.set_needs(needs);
+            }
         }
         let area_count = load::area_count(db).await?;
         if area_count != follow.areas {
@@ -342,7 +348,6 @@ impl SearchHandle {
         }
         let ids: Vec<String> = changed.iter().map(|(id, _)| id.clone()).collect();
         let entries = load::entries(db, load::Scope::Ids(&ids), self.policy).await?;
-        let terms = crate::domain::taxonomy::all_terms(db).await?;
         {
             let mut index = self.write();
             for id in &ids {
@@ -351,7 +356,6 @@ impl SearchHandle {
             for entry in entries {
                 index.upsert(entry);
             }
-            index.set_terms(terms);
         }
         follow.applied.extend(changed);
         follow.scanned_at = Some(scan_started);

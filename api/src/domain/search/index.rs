@@ -136,8 +136,16 @@ impl SearchIndex {
                 .find(|n| n.code.eq_ignore_ascii_case(code.trim()))
             {
                 Some(need) => {
-                    let serves = crate::domain::taxonomy::expand(&self.terms, &need.serves)
-                        .unwrap_or_default();
+                    // A mapped type the index does not hold yet is left out, not a
+                    // reason to drop the whole need.
+                    let known: Vec<String> = need
+                        .serves
+                        .iter()
+                        .filter(|id| self.terms.iter().any(|t| &t.id == *id))
+                        .cloned()
+                        .collect();
+                    let serves =
+                        crate::domain::taxonomy::expand(&self.terms, &known).unwrap_or_default();
                     asked.push((need, serves));
                 }
                 None => unknown.push(code.clone()),
