@@ -25,11 +25,30 @@ fn unknown_flags_and_bad_values_exit_non_zero_with_a_message() {
         (&["serve", "--execution-timeout-ms", "0"], "invalid value"),
         (&["frobnicate"], "unrecognized subcommand"),
         (&["import", "hsds"], "required"),
+        (
+            &["serve", "--referral-retention-days", "0"],
+            "invalid value",
+        ),
+        (
+            &["referrals", "erase", "--closed-before", "last tuesday"],
+            "is not a date",
+        ),
     ] {
         let out = run_cli(args, &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // A malformed data key stops the server before it serves, naming the variable.
+    for key in ["not base64!", "c2hvcnQ="] {
+        let out = run_cli(
+            &["serve", "--database-url", "sqlite::memory:"],
+            &[("SIGNPOST_DATA_KEY", key)],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{key}");
+        assert!(stderr.contains("SIGNPOST_DATA_KEY"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
     let out = run_cli(&["serve"], &[("SIGNPOST_LISTEN", "nonsense")]);

@@ -15,9 +15,10 @@ use tokio::sync::OnceCell;
 
 use super::enums::{AccessibilityFeature, DeclineReason, ReferralStatus, Urgency};
 use super::gaps::Area;
+use super::loaders::ServiceById;
 use super::search::Fit;
 use super::services::Service;
-use super::{caller, connection, db, editor};
+use super::{caller, connection, db, editor, load};
 use crate::domain::auth;
 use crate::domain::codes::{self, Role};
 use crate::domain::listings;
@@ -118,9 +119,9 @@ impl Referral {
 
     /// The service referred to (still shown when it has since been retired).
     async fn service(&self, ctx: &Context<'_>) -> Result<Option<Service>> {
-        Ok(listings::find_service(db(ctx)?, &self.row.service_id)
-            .await?
-            .map(Service::from))
+        // Through the request's loader: a page of referrals reads its services at once.
+        let id = ServiceById(self.row.service_id.clone());
+        Ok(load(ctx, id).await?.map(Service::from))
     }
 
     async fn status(&self) -> Result<ReferralStatus> {
