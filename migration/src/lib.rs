@@ -1,6 +1,6 @@
 //! Portable SeaORM migrations: the same schema on SQLite and PostgreSQL.
 //! Migrations create structure, plus the one piece of reference data the API needs
-//! to take its first listing: the starter vocabulary. They never seed listings.
+//! to take its first listing and to speak in words: the starter vocabularies. They never seed listings.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -10,6 +10,8 @@ pub use m20261130_000003_starter_vocabulary::{
 };
 /// The needs vocabulary's name (`need`).
 pub use m20261130_000004_needs::NEEDS as NEEDS_VOCABULARY;
+/// Every starter term id begins so.
+pub use m20261130_000005_eligibility_vocabularies::STARTER_ID_PREFIX;
 
 mod m20261125_000001_initial;
 mod m20261126_000001_outdated_report;
@@ -19,6 +21,7 @@ mod m20261130_000001_key_organization;
 mod m20261130_000002_referral;
 mod m20261130_000003_starter_vocabulary;
 mod m20261130_000004_needs;
+mod m20261130_000005_eligibility_vocabularies;
 
 pub struct Migrator;
 
@@ -34,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_referral::Migration),
             Box::new(m20261130_000003_starter_vocabulary::Migration),
             Box::new(m20261130_000004_needs::Migration),
+            Box::new(m20261130_000005_eligibility_vocabularies::Migration),
         ]
     }
 }

@@ -274,6 +274,13 @@ async fn gaps_by_need_equal_gaps_by_its_mapped_types_and_demand_keeps_the_need()
         )
         .await;
     assert_eq!(by_need, by_types);
+    let by_persons_need = app
+        .data(
+            GAPS,
+            json!({ "input": { "areaType": "ward", "person": { "needs": ["debt"] } } }),
+        )
+        .await;
+    assert_eq!(by_persons_need, by_need, "the person's needs count alike");
     let rows = by_need["serviceGaps"].as_array().unwrap();
     let searches: i64 = rows.iter().map(|r| r["searches"].as_i64().unwrap()).sum();
     assert_eq!(searches, 2, "{by_need}");
@@ -306,6 +313,16 @@ async fn gaps_by_need_equal_gaps_by_its_mapped_types_and_demand_keeps_the_need()
     assert_eq!(
         (error_code(&body), error_field(&body)),
         ("BAD_USER_INPUT", "input.needs")
+    );
+    let body = app
+        .gql(
+            GAPS,
+            json!({ "input": { "areaType": "ward", "person": { "needs": ["ennui"] } } }),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&body), error_field(&body)),
+        ("BAD_USER_INPUT", "input.person.needs")
     );
 }
 

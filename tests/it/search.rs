@@ -586,7 +586,7 @@ async fn add_area(app: &TestApp, code: &str, lat: f64, lon: f64, half: f64) {
     ]);
     let row = entity::area::Model {
         code: code.to_string(),
-        name: code.to_string(),
+        name: format!("Neighbourhood {code}"),
         area_type: "lsoa".to_string(),
         parent_code: None,
         geometry: json!({ "type": "Polygon", "coordinates": [ring] }).to_string(),
@@ -674,6 +674,10 @@ async fn residency_rules_are_assessed_where_the_search_is() {
         .find(|r| r["criterion"] == "RESIDENCY")
         .unwrap();
     assert_eq!(residency["outcome"], "MET");
+    assert_eq!(
+        residency["detail"], "For residents of Neighbourhood E00000009; this place is inside",
+        "the area by its name"
+    );
     let outside = all(&app, json!({ "near": { "latitude": 53.40, "longitude": -2.37 }, "radiusMetres": 10000, "includeUnsuitable": true }), 20).await;
     let row00 = outside
         .iter()

@@ -240,3 +240,97 @@ async fn a_missing_parent_or_a_cycle_refuses_the_file_naming_the_term_and_writes
     let food = starter.iter().find(|t| t.0 == "food").unwrap();
     assert_eq!(food.2, None, "the refused file changed no parent");
 }
+
+#[tokio::test]
+async fn reasons_name_circumstances_genders_and_areas_by_the_vocabularies() {
+    let app = TestApp::spawn().await;
+    let key = app.key("trafford", "editor").await;
+    let org = app
+        .data_as(
+            Some(&key),
+            "mutation { createOrganization(input: { name: \"Sale Carers Centre\" }) { organization { id } } }",
+            json!({}),
+        )
+        .await["createOrganization"]["organization"]["id"]
+        .clone();
+    let input = json!({ "organizationId": org, "name": "Carers' Café", "taxonomyTerms": ["carers"],
+        "locations": [{ "latitude": 53.4246, "longitude": -2.3227 }],
+        "eligibility": [
+            { "criterion": "CIRCUMSTANCE", "value": "carer", "rule": "RESTRICTED_TO" },
+            { "criterion": "GENDER", "value": "female", "rule": "SUITABLE_FOR" },
+        ] });
+    app.data_as(
+        Some(&key),
+        "mutation($input: CreateServiceInput!) { createService(input: $input) { service { id } } }",
+        json!({ "input": input }),
+    )
+    .await;
+    assert_eq!(
+        details(&app).await,
+        [
+            (
+                "GENDER".to_string(),
+                "Aimed at women; open to others".to_string()
+            ),
+            (
+                "CIRCUMSTANCES".to_string(),
+                "Only for carers; you said carers".to_string()
+            ),
+        ]
+    );
+    // The deployment's own name for the code is preferred to the starter one.
+    let (ok, said) = import(
+        &app,
+        "circumstances.csv",
+        "id,code,name,description,parent_id,taxonomy\nown-carer,carer,Unpaid carers,,,circumstance\n",
+    )
+    .await;
+    assert!(ok, "{said}");
+    app.sync_index().await;
+    assert_eq!(
+        details(&app).await[1].1,
+        "Only for unpaid carers; you said unpaid carers"
+    );
+}
+
+/// (criterion, detail) of the first result for a man who cares for someone.
+async fn details(app: &TestApp) -> Vec<(String, String)> {
+    let data = app
+        .data(
+            "{ search(input: { near: { latitude: 53.4246, longitude: -2.3227 }, person: { circumstances: [\"carer\"], gender: \"male\" } }) { edges { node { fit { reasons { criterion detail } } } } } }",
+            json!({}),
+        )
+        .await;
+    data["search"]["edges"][0]["node"]["fit"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["criterion"].as_str().unwrap().to_string(),
+                r["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn vocabularies_and_needs_read_in_a_few_queries_not_one_per_term() {
+    let app = TestApp::spawn().await;
+    let before = app.query_count();
+    let data = app
+        .data(
+            "{ needs { code serviceTypes { code children { code } } } taxonomyTerms(vocabulary: \"signpost-categories\") { code children { code } } }",
+            json!({}),
+        )
+        .await;
+    let queries = app.query_count() - before;
+    let needs = data["needs"].as_array().unwrap().len();
+    let terms = data["taxonomyTerms"].as_array().unwrap().len();
+    assert!(needs >= 10 && terms >= 30, "{data}");
+    // One per relation (a loader batch may split once); one per term would be 40+.
+    assert!(
+        queries <= 8,
+        "{queries} queries for {needs} needs and {terms} terms"
+    );
+}

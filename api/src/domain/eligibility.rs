@@ -4,6 +4,8 @@
 //! A listing silent on a criterion gives UNKNOWN, which never excludes; restricted-to
 //! rules exclude (NOT_MET) while suitable-for rules only rank.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +96,41 @@ impl Fit {
             .iter()
             .filter(|r| r.outcome == Outcome::Unknown)
             .count()
+    }
+}
+
+/// How people read eligibility codes ("carer" → "carers", "female" → "women"), from
+/// the circumstance and gender vocabularies. A code without a name reads as itself.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Names(BTreeMap<String, String>);
+
+/// No names: codes read as themselves (for ranking, where nothing is read).
+static NO_NAMES: Names = Names(BTreeMap::new());
+
+impl Names {
+    /// (code, name) pairs; the first name given for a code (any case) wins.
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut names = BTreeMap::new();
+        for (code, name) in pairs {
+            names.entry(code.trim().to_lowercase()).or_insert(name);
+        }
+        Self(names)
+    }
+
+    /// A code as read mid-sentence: its name, lower-cased unless it starts with an
+    /// initialism ("LGBTQ+ people" stays), else the code with spaces for dashes.
+    fn of(&self, code: &str) -> String {
+        let Some(name) = self.0.get(&code.trim().to_lowercase()) else {
+            return label(code);
+        };
+        let mut chars = name.chars();
+        match (chars.next(), chars.next()) {
+            (Some(first), Some(second)) if !second.is_uppercase() => first
+                .to_lowercase()
+                .chain(name[first.len_utf8()..].chars())
+                .collect(),
+            _ => name.clone(),
+        }
     }
 }
 
@@ -191,6 +228,7 @@ fn rules(
     restricted: &[String],
     suitable: &[String],
     silent: &'static str,
+    names: &Names,
     x: bool,
 ) -> Reason {
     let (list, prefix, miss) = if !restricted.is_empty() {
@@ -202,13 +240,13 @@ fn rules(
     };
     let who = || {
         list.iter()
-            .map(|c| label(c))
+            .map(|c| names.of(c))
             .collect::<Vec<_>>()
             .join(" or ")
     };
     match said.iter().find(|c| contains(list, c)) {
         Some(c) => reason(criterion, Outcome::Met, x, || {
-            format!("{prefix} {}; you said {}", who(), label(c))
+            format!("{prefix} {}; you said {}", who(), names.of(c))
         }),
         None if miss == Outcome::NotMet => {
             reason(criterion, miss, x, || format!("{prefix} {}", who()))
@@ -219,24 +257,26 @@ fn rules(
     }
 }
 
-fn gender(person: &String, listing: &Listing, x: bool) -> Reason {
+fn gender(person: &String, listing: &Listing, names: &Names, x: bool) -> Reason {
     rules(
         Criterion::Gender,
         std::slice::from_ref(person),
         &listing.genders_restricted,
         &listing.genders_suitable,
         "No gender rules listed",
+        names,
         x,
     )
 }
 
-fn circumstances(person: &[String], listing: &Listing, x: bool) -> Reason {
+fn circumstances(person: &[String], listing: &Listing, names: &Names, x: bool) -> Reason {
     rules(
         Criterion::Circumstances,
         person,
         &listing.circumstances_restricted,
         &listing.circumstances_suitable,
         "No circumstances listed",
+        names,
         x,
     )
 }
@@ -480,13 +520,19 @@ pub fn residency(area_code: &str, inside: Option<bool>, explain: bool) -> Reason
 }
 
 pub fn assess(person: &Person, listing: &Listing, today: NaiveDate) -> Vec<Reason> {
-    assess_with(person, listing, today, true)
+    assess_with(person, listing, today, Some(&NO_NAMES))
 }
 
-/// Assess a listing; with `explain` false the details are left empty (for ranking).
-pub fn assess_with(person: &Person, listing: &Listing, today: NaiveDate, x: bool) -> Vec<Reason> {
+/// Assess a listing, its sentences naming codes by `explain`'s names; with `explain`
+/// None the details are left empty (for ranking).
+pub fn assess_with(
+    person: &Person,
+    listing: &Listing,
+    today: NaiveDate,
+    explain: Option<&Names>,
+) -> Vec<Reason> {
     let mut reasons = Vec::new();
-    assess_into(person, listing, today, x, &mut reasons);
+    assess_into(person, listing, today, explain, &mut reasons);
     reasons
 }
 
@@ -496,18 +542,20 @@ pub fn assess_into(
     person: &Person,
     listing: &Listing,
     today: NaiveDate,
-    x: bool,
+    explain: Option<&Names>,
     reasons: &mut Vec<Reason>,
 ) {
+    let x = explain.is_some();
+    let names = explain.unwrap_or(&NO_NAMES);
     reasons.clear();
     if let Some(a) = person.age {
         reasons.push(age(a, listing, x));
     }
     if let Some(g) = &person.gender {
-        reasons.push(gender(g, listing, x));
+        reasons.push(gender(g, listing, names, x));
     }
     if let Some(c) = &person.circumstances {
-        reasons.push(circumstances(c, listing, x));
+        reasons.push(circumstances(c, listing, names, x));
     }
     if let Some(l) = person.languages.as_deref().filter(|l| !l.is_empty()) {
         reasons.push(languages(l, listing, x));
@@ -537,6 +585,22 @@ pub fn assess_into(
 #[cfg(test)]
 mod residency_tests {
     use super::*;
+
+    #[test]
+    fn names_read_mid_sentence_and_codes_without_one_read_as_themselves() {
+        let names = Names::new([
+            ("Carer".to_string(), "Carers".to_string()),
+            ("lgbtq".to_string(), "LGBTQ+ people".to_string()),
+            (
+                "carer".to_string(),
+                "Ignored: the first name wins".to_string(),
+            ),
+        ]);
+        assert_eq!(names.of("carer"), "carers");
+        assert_eq!(names.of(" CARER "), "carers");
+        assert_eq!(names.of("lgbtq"), "LGBTQ+ people");
+        assert_eq!(names.of("young_carer"), "young carer");
+    }
 
     #[test]
     fn residency_is_met_inside_not_met_outside_and_unknown_without_the_boundary() {

@@ -64,6 +64,17 @@ pub struct GapQuestion {
 pub const DEFAULT_MAX_DISTANCE_METRES: i64 = 2000;
 
 impl GapRequest {
+    /// The needs asked for, in `needs` and the person's alike, once each.
+    fn all_needs(&self) -> Vec<String> {
+        let mut all = self.needs.clone();
+        for need in self.person.needs.iter().flatten() {
+            if !all.contains(need) {
+                all.push(need.clone());
+            }
+        }
+        all
+    }
+
     /// Check a question once, for every adapter; `fields` names inputs as the
     /// caller's protocol does.
     pub fn check(question: GapQuestion, fields: Fields) -> AppResult<Self> {
@@ -101,7 +112,15 @@ impl GapRequest {
             area_type: question.area_type.trim().to_string(),
             taxonomy_terms: question.taxonomy_terms,
             needs: super::person::check_needs(&fields.name("needs"), &question.needs)?,
-            person: question.person,
+            person: Person {
+                needs: question
+                    .person
+                    .needs
+                    .as_deref()
+                    .map(|n| super::person::check_needs(&fields.name("person.needs"), n))
+                    .transpose()?,
+                ..question.person
+            },
             max_distance_metres: metres as f64,
             within: question.within,
             age_from,
@@ -234,12 +253,21 @@ pub async fn service_gaps(
     let terms = {
         let index = search.read();
         let mut terms = request.taxonomy_terms.clone();
-        let mapped = index.need_type_codes(&request.needs).map_err(|unknown| {
-            AppError::bad_input(
-                request.fields.name("needs"),
-                format!("unknown need: {} (see `needs`)", unknown.join(", ")),
-            )
-        })?;
+        let mut mapped = Vec::new();
+        for (field, needs) in [
+            ("needs", &request.needs[..]),
+            (
+                "person.needs",
+                request.person.needs.as_deref().unwrap_or_default(),
+            ),
+        ] {
+            mapped.extend(index.need_type_codes(needs).map_err(|unknown| {
+                AppError::bad_input(
+                    request.fields.name(field),
+                    format!("unknown need: {} (see `needs`)", unknown.join(", ")),
+                )
+            })?);
+        }
         for code in mapped {
             if !terms.contains(&code) {
                 terms.push(code);
@@ -250,7 +278,8 @@ pub async fn service_gaps(
     let events = demand(db, &terms).await?;
 
     let index = search.read();
-    let wanted = if terms.is_empty() && request.needs.is_empty() {
+    let needs = request.all_needs();
+    let wanted = if terms.is_empty() && needs.is_empty() {
         None
     } else {
         let unknown_terms = |unknown: Vec<String>| {
@@ -263,7 +292,7 @@ pub async fn service_gaps(
         // their descendants (demand above goes by code, as searches record it).
         let mut wanted = request.taxonomy_terms.clone();
         index.expand_terms(&wanted).map_err(unknown_terms)?;
-        for (_, serves) in index.needs_asked(&request.needs).unwrap_or_default() {
+        for (_, serves) in index.needs_asked(&needs).unwrap_or_default() {
             wanted.extend(serves);
         }
         Some(index.expand_terms(&wanted).map_err(unknown_terms)?)
@@ -293,7 +322,7 @@ pub async fn service_gaps(
                 &request.person,
                 &entry.listing,
                 today,
-                false,
+                None,
             ))
             .suitable;
         if !matches {

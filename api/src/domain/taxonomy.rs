@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use entity::taxonomy_term;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect};
 
+use crate::domain::eligibility::Names;
 use crate::error::{AppError, AppResult};
 
 /// A taxonomy term as expansion needs it.
@@ -121,6 +122,24 @@ pub fn resolve<'a>(terms: &'a [Term], code: &str) -> Vec<&'a Term> {
         .filter(|t| t.vocabulary != migration::STARTER_VOCABULARY)
         .collect();
     if own.is_empty() { found } else { own }
+}
+
+/// Names for eligibility codes: from the circumstance and gender vocabularies first
+/// (the deployment's own terms before the starter ones), then from any other term
+/// with the code (a listing may restrict by a term of its own vocabulary), never
+/// from needs.
+pub fn eligibility_names(terms: &[Term]) -> Names {
+    let rank = |t: &Term| {
+        let eligibility = ["circumstance", "gender"].contains(&t.vocabulary.as_str());
+        let starter = t.id.starts_with(migration::STARTER_ID_PREFIX);
+        (!eligibility, starter)
+    };
+    let mut named: Vec<&Term> = terms
+        .iter()
+        .filter(|t| t.vocabulary != migration::NEEDS_VOCABULARY)
+        .collect();
+    named.sort_by_key(|t| rank(t));
+    Names::new(named.into_iter().map(|t| (t.code.clone(), t.name.clone())))
 }
 
 /// `expand` over the stored terms; unknown codes are a BAD_USER_INPUT naming `field`.

@@ -85,6 +85,7 @@ children_loader!(
     location_id
 );
 children_loader!(AddressesOfLocation, address, LocationId, location_id);
+children_loader!(ChildrenOfTerm, taxonomy_term, ParentId, parent_id);
 
 /// Locations where a service is delivered (through service_at_location).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

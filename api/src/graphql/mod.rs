@@ -125,7 +125,13 @@ pub(crate) fn policy(ctx: &Context<'_>) -> Policy {
     ctx.data::<Policy>().copied().unwrap_or_default()
 }
 
-/// Load through the request's DataLoader.
+/// The request's DataLoader.
+fn loader<'a>(ctx: &'a Context<'_>) -> AppResult<&'a DataLoader<DbLoader>> {
+    ctx.data::<DataLoader<DbLoader>>()
+        .map_err(|_| AppError::internal("no loader in request data"))
+}
+
+/// One row (or a list of children) by key, batched with the request's other loads.
 pub(crate) async fn load<K>(
     ctx: &Context<'_>,
     key: K,
@@ -134,9 +140,7 @@ where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     DbLoader: Loader<K, Error = std::sync::Arc<DbErr>>,
 {
-    let loader = ctx
-        .data::<DataLoader<DbLoader>>()
-        .map_err(|_| AppError::internal("no loader in request data"))?;
+    let loader = loader(ctx)?;
     loader
         .load_one(key)
         .await
@@ -144,6 +148,23 @@ where
 }
 
 /// Load a list through the DataLoader; a parent with no rows gives an empty list.
+/// Several rows by key in one batch, in the keys' order; keys with no row are left out.
+pub(crate) async fn load_many<K>(
+    ctx: &Context<'_>,
+    keys: Vec<K>,
+) -> AppResult<Vec<<DbLoader as Loader<K>>::Value>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    DbLoader: Loader<K, Error = std::sync::Arc<DbErr>>,
+{
+    let loader = loader(ctx)?;
+    let mut found = loader
+        .load_many(keys.iter().cloned())
+        .await
+        .map_err(|e| AppError::from(e.as_ref()))?;
+    Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
+}
+
 pub(crate) async fn load_list<K, V>(ctx: &Context<'_>, key: K) -> AppResult<Vec<V>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,

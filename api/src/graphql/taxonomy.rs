@@ -5,8 +5,8 @@ use entity::{taxonomy, taxonomy_term};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::loaders::TermById;
-use super::{db, load};
+use super::loaders::{ChildrenOfTerm, TermById};
+use super::{db, load, load_many};
 use crate::error::AppError;
 
 /// The terms matching `filter`, in code order.
@@ -47,8 +47,11 @@ impl TaxonomyTerm {
     }
     /// The narrower terms, in code order.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<TaxonomyTerm>> {
-        let filter = Condition::all().add(taxonomy_term::Column::ParentId.eq(self.0.id.as_str()));
-        terms_where(ctx, filter).await
+        let mut children = load(ctx, ChildrenOfTerm(self.0.id.clone()))
+            .await?
+            .unwrap_or_default();
+        children.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(children.into_iter().map(TaxonomyTerm).collect())
     }
     /// The broader term, when it is loaded.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<TaxonomyTerm>> {
@@ -114,9 +117,10 @@ impl Need {
     /// The service types mapped to it (a search by the need also finds their
     /// descendants), in code order.
     async fn service_types(&self, ctx: &Context<'_>) -> Result<Vec<TaxonomyTerm>> {
-        let filter =
-            Condition::all().add(taxonomy_term::Column::Id.is_in(self.0.serves.iter().cloned()));
-        terms_where(ctx, filter).await
+        let keys = self.0.serves.iter().cloned().map(TermById).collect();
+        let mut types = load_many(ctx, keys).await?;
+        types.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(types.into_iter().map(TaxonomyTerm).collect())
     }
 }
 

@@ -15,6 +15,7 @@ use super::shapes::Shapes;
 pub use super::terms::TermSet;
 use super::terms::term_mask;
 use super::verdict::{Compact, Dictionary, Probe};
+use crate::domain::eligibility::Names;
 use crate::domain::eligibility::Person;
 use crate::domain::needs::Need;
 use crate::domain::taxonomy::Term;
@@ -24,6 +25,8 @@ use crate::spatial::{self, Coordinates};
 #[derive(Clone, Debug)]
 pub struct Area {
     pub code: String,
+    /// As people know it ("Sale Central"), for reasons in words.
+    pub name: String,
     pub shape: MultiPolygon<f64>,
     /// Planar area in square degrees: only to prefer the smallest containing area.
     pub size: f64,
@@ -75,6 +78,7 @@ pub struct SearchIndex {
     shapes: Shapes,
     remote: BTreeSet<u32>,
     terms: Vec<Term>,
+    names: Names,
     interned: HashMap<String, u32>,
     needs: Vec<Need>,
     areas: Vec<Area>,
@@ -110,7 +114,13 @@ impl SearchIndex {
     }
 
     pub fn set_terms(&mut self, terms: Vec<Term>) {
+        self.names = crate::domain::taxonomy::eligibility_names(&terms);
         self.terms = terms;
+    }
+
+    /// Names of circumstances and genders, for reasons in words.
+    pub fn names(&self) -> &Names {
+        &self.names
     }
 
     pub fn needs(&self) -> &[Need] {
@@ -182,7 +192,8 @@ impl SearchIndex {
             .map(|t| t.name.as_str())
     }
 
-    pub fn set_areas(&mut self, areas: Vec<Area>) {
+    pub fn set_areas(&mut self, mut areas: Vec<Area>) {
+        areas.sort_by(|a, b| a.code.cmp(&b.code));
         self.area_tree = RTree::bulk_load(
             areas
                 .iter()
@@ -429,8 +440,17 @@ impl SearchIndex {
 
     /// Whether a residency rule admits a point: `None` when the area is not loaded.
     pub fn resident(&self, area_code: &str, at: Coordinates) -> Option<bool> {
-        let area = self.areas.iter().find(|a| a.code == area_code)?;
+        let area = self.area(area_code)?;
         Some(spatial::contains(&area.shape, at))
+    }
+
+    /// A loaded area by its code (`areas` are kept in code order).
+    pub fn area(&self, code: &str) -> Option<&Area> {
+        let at = self
+            .areas
+            .binary_search_by(|a| a.code.as_str().cmp(code))
+            .ok()?;
+        self.areas.get(at)
     }
 
     /// Every service that reaches `at` and passes `keep`, with exact distances.

@@ -131,6 +131,7 @@ pub async fn areas(db: &impl ConnectionTrait) -> Result<Vec<Area>, DbErr> {
             let size = geo::Area::unsigned_area(&shape);
             Some(Area {
                 code: a.code,
+                name: a.name,
                 shape,
                 size,
             })

@@ -163,10 +163,12 @@ fn assess_into(
     explain: bool,
     reasons: &mut Vec<Reason>,
 ) {
-    eligibility::assess_into(person, &entry.listing, today, explain, reasons);
+    let names = explain.then(|| index.names());
+    eligibility::assess_into(person, &entry.listing, today, names, reasons);
     if let Some(code) = &entry.residency_area {
         let inside = near.and_then(|at| index.resident(code, at));
-        reasons.push(eligibility::residency(code, inside, explain));
+        let area = index.area(code).map_or(code.as_str(), |a| a.name.as_str());
+        reasons.push(eligibility::residency(area, inside, explain));
     }
 }
 

@@ -483,7 +483,7 @@ mod tests {
                     continue;
                 };
                 let fit =
-                    Fit::from_reasons(eligibility::assess_with(&person, listing, today, false));
+                    Fit::from_reasons(eligibility::assess_with(&person, listing, today, None));
                 assert_eq!(
                     quick,
                     (fit.suitable, fit.unknowns() as u32),
