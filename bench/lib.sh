@@ -24,3 +24,37 @@ serve_ready() {
   pid=$!
   until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
 }
+
+# remote_postgres <dir>: starts a PostgreSQL of its own in a network namespace
+# (`sp-db`) reached over a veth pair with Ethernet's MTU of 1500, as a database on
+# another host is (loopback's 64 KiB MTU hides segmenting and delayed ACKs); prints
+# its URL. Needs root (ip netns). `stop_remote_postgres <dir>` undoes it all.
+remote_postgres() {
+  local dir=$1 pgbin
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin | tail -1)
+  stop_remote_postgres "$dir" 2>/dev/null || true
+  ip netns add sp-db
+  ip link add sp-app type veth peer name sp-db0
+  ip link set sp-db0 netns sp-db
+  ip addr add 10.77.0.1/24 dev sp-app
+  ip link set sp-app mtu 1500 up
+  ip netns exec sp-db ip addr add 10.77.0.2/24 dev sp-db0
+  ip netns exec sp-db ip link set sp-db0 mtu 1500 up
+  ip netns exec sp-db ip link set lo up
+  mkdir -p "$dir" && chown postgres "$dir"
+  su postgres -c "$pgbin/initdb -D $dir/data -A trust -U postgres" >"$dir/initdb.log"
+  ip netns exec sp-db su postgres -c "$pgbin/pg_ctl -D $dir/data -l $dir/postgres.log \
+    -o \"-c listen_addresses=10.77.0.2 -c unix_socket_directories=$dir -c fsync=on\" -w start" >/dev/null
+  echo "host all all 10.77.0.0/24 trust" >>"$dir/data/pg_hba.conf"
+  ip netns exec sp-db su postgres -c "$pgbin/pg_ctl -D $dir/data reload" >/dev/null
+  echo "postgres://postgres@10.77.0.2:5432/postgres"
+}
+
+stop_remote_postgres() {
+  local dir=$1 pgbin
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin | tail -1)
+  [ -d "$dir/data" ] && ip netns exec sp-db su postgres -c "$pgbin/pg_ctl -D $dir/data -m fast stop" >/dev/null 2>&1
+  ip link del sp-app 2>/dev/null
+  ip netns del sp-db 2>/dev/null
+  rm -rf "$dir"
+}

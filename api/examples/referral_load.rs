@@ -8,56 +8,34 @@
 //! Usage: referral_load <base-url> <referrer-key> <group-key> <services> [connections] [seconds]
 //! Services are `bench-0000000` .. `bench-<services-1>`, owned by the group key's authority.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::json;
+
+#[path = "common/closed_loop.rs"]
+mod closed_loop;
+use closed_loop::{Caller, Round};
 
 const CREATE: &str = "mutation($input: CreateReferralInput!) { createReferral(input: $input) { referral { id version } } }";
 const MOVE: &str = "mutation($id: ID!, $v: Int!, $s: ReferralStatus!) { updateReferralStatus(id: $id, expectedVersion: $v, input: { status: $s }) { referral { version } } }";
 const CAPACITY: &str = "mutation($id: ID!, $n: Int!) { updateCapacity(serviceId: $id, input: { available: $n, maximum: 50 }) { capacity { status } } }";
 
-struct Caller {
-    client: reqwest::Client,
-    url: String,
-}
-
-impl Caller {
-    /// One request; the `data` of an answer without errors.
-    async fn send(&self, key: &str, query: &str, variables: Value) -> Result<Value, String> {
-        let body: Value = self
-            .client
-            .post(&self.url)
-            .bearer_auth(key)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
-        match body.get("errors") {
-            Some(errors) => Err(errors.to_string()),
-            None => Ok(body["data"].clone()),
-        }
-    }
-}
-
 #[derive(Clone, Copy)]
-enum Round {
+enum Kind {
     Referral,
     Baseline,
 }
 
 async fn round(
-    caller: &Caller,
-    kind: Round,
+    caller: Arc<Caller>,
+    kind: Kind,
     n: usize,
     keys: (&str, &str),
     services: usize,
 ) -> Result<(), String> {
     let service = format!("bench-{:07}", n % services);
     match kind {
-        Round::Referral => {
+        Kind::Referral => {
             let input = json!({ "serviceId": service, "consent": true, "reason": "bench",
                 "person": { "name": format!("Person {n}"), "phone": "0161 496 0000", "age": 70 } });
             let made = caller
@@ -72,7 +50,7 @@ async fn round(
                 version = moved["updateReferralStatus"]["referral"]["version"].clone();
             }
         }
-        Round::Baseline => {
+        Kind::Baseline => {
             for i in 0..3 {
                 let variables = json!({ "id": service, "n": (n + i) % 40 + 10 });
                 caller.send(keys.1, CAPACITY, variables).await?;
@@ -80,69 +58,6 @@ async fn round(
         }
     }
     Ok(())
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
-}
-
-/// Rounds per second, p50 and p99 in ms, and errors, for `seconds` at `connections`.
-async fn measure(
-    base: &str,
-    kind: Round,
-    keys: (&str, &str),
-    services: usize,
-    connections: usize,
-    seconds: u64,
-) -> (f64, f64, f64, usize) {
-    let started = Instant::now();
-    let length = Duration::from_secs(seconds);
-    let mut workers = Vec::new();
-    for worker in 0..connections {
-        let caller = Caller {
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
-            url: format!("{base}/graphql"),
-        };
-        let (referrer, group) = (keys.0.to_string(), keys.1.to_string());
-        workers.push(tokio::spawn(async move {
-            let (mut millis, mut errors, mut n) = (Vec::new(), 0, worker);
-            while started.elapsed() < length {
-                let sent = Instant::now();
-                match round(&caller, kind, n, (&referrer, &group), services).await {
-                    Ok(()) => millis.push(sent.elapsed().as_secs_f64() * 1000.0),
-                    Err(e) => {
-                        if errors == 0 {
-                            eprintln!("first error: {e}");
-                        }
-                        errors += 1;
-                    }
-                }
-                n += connections;
-            }
-            (millis, errors)
-        }));
-    }
-    let (mut millis, mut errors) = (Vec::new(), 0);
-    for worker in workers {
-        if let Ok((m, e)) = worker.await {
-            millis.extend(m);
-            errors += e;
-        }
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    millis.sort_by(f64::total_cmp);
-    (
-        millis.len() as f64 / elapsed,
-        percentile(&millis, 0.5),
-        percentile(&millis, 0.99),
-        errors,
-    )
 }
 
 #[tokio::main]
@@ -154,20 +69,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let services: usize = services.parse()?;
     let connections: usize = rest.first().map_or(Ok(8), |c| c.parse())?;
     let seconds: u64 = rest.get(1).map_or(Ok(20), |s| s.parse())?;
-    let keys = (referrer.as_str(), group.as_str());
     println!(
         "| round ({connections} connections, {seconds} s) | rounds/s | p50 ms | p99 ms | errors |"
     );
     println!("|---|---|---|---|---|");
     let mut rates = Vec::new();
     for (name, kind) in [
-        ("3 × updateCapacity (baseline)", Round::Baseline),
-        ("createReferral + OPENED + ACCEPTED", Round::Referral),
+        ("3 × updateCapacity (baseline)", Kind::Baseline),
+        ("createReferral + OPENED + ACCEPTED", Kind::Referral),
     ] {
-        let (rate, p50, p99, errors) =
-            measure(base, kind, keys, services, connections, seconds).await;
-        println!("| {name} | {rate:.0} | {p50:.2} | {p99:.2} | {errors} |");
-        rates.push(rate);
+        let (referrer, group) = (referrer.clone(), group.clone());
+        let run: Round = Arc::new(move |caller, n| {
+            let (referrer, group) = (referrer.clone(), group.clone());
+            Box::pin(async move { round(caller, kind, n, (&referrer, &group), services).await })
+        });
+        let f = closed_loop::measure(base, connections, seconds, run).await;
+        println!(
+            "| {name} | {:.0} | {:.2} | {:.2} | {} |",
+            f.per_second, f.p50, f.p99, f.errors
+        );
+        rates.push(f.per_second);
     }
     println!(
         "\nreferral round trips: {:.2}× the baseline's rounds per second",

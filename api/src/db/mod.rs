@@ -1,13 +1,19 @@
 //! Database connections. SQLite (the default) gets WAL, a busy timeout and foreign
-//! keys on every connection; PostgreSQL is used as configured.
+//! keys on every connection; PostgreSQL connections over TCP get TCP_NODELAY
+//! (`nodelay`).
 
+pub mod nodelay;
+
+use std::str::FromStr;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbErr, RuntimeErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 
 /// Open a pool on `url`. A SQLite file is created if missing.
@@ -33,6 +39,23 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         });
     } else {
         options.max_connections(16).min_connections(1);
+        let server = PgConnectOptions::from_str(url)
+            .map_err(|e| DbErr::Conn(RuntimeErr::Internal(e.to_string())))?;
+        let (host, port) = (server.get_host().to_string(), server.get_port());
+        options.map_sqlx_postgres_pool_opts(move |pool| {
+            let (host, port) = (host.clone(), port);
+            pool.after_connect(move |_, _| {
+                let host = host.clone();
+                Box::pin(async move {
+                    let peers = nodelay::server_addresses(&host, port).await;
+                    if !peers.is_empty() {
+                        let set = nodelay::set_on_sockets_to(&peers);
+                        tracing::debug!(?set, "TCP_NODELAY on the connections to PostgreSQL");
+                    }
+                    Ok(())
+                })
+            })
+        });
     }
     Database::connect(options).await
 }
