@@ -51,7 +51,8 @@ pub struct ServeArgs {
     pub mode: Mode,
     /// Where the search index is saved between runs, so a restart reads one file
     /// rather than every listing: a path, or `off`. Default: beside a SQLite file
-    /// (`<file>.search-index`); none on PostgreSQL.
+    /// (`<file>.search-index`); for PostgreSQL, in the cache directory
+    /// (`$XDG_CACHE_HOME` or `~/.cache`: `signpost/<host>-<port>-<database>.search-index`).
     #[arg(long, env = "SIGNPOST_INDEX_SNAPSHOT")]
     pub index_snapshot: Option<String>,
     /// Days after a referral closes before the person's details are erased (checked
@@ -69,14 +70,43 @@ impl ServeArgs {
         match self.index_snapshot.as_deref().map(str::trim) {
             Some("off" | "") => None,
             Some(path) => Some(path.into()),
-            None => {
-                let file = self.database.database_url.strip_prefix("sqlite://")?;
-                let file = file.split('?').next().unwrap_or(file);
-                (!file.is_empty() && !file.contains(":memory:"))
-                    .then(|| format!("{file}.search-index").into())
-            }
+            None => default_snapshot(&self.database.database_url, &cache_dir()),
         }
     }
+}
+
+/// Where the index snapshot goes unless told: beside a SQLite file; for PostgreSQL,
+/// in this machine's cache directory under a name for the server and database
+/// (`signpost/db.example.org-5432-signpost.search-index`), since each replica keeps
+/// its own on a local disk.
+fn default_snapshot(url: &str, cache: &std::path::Path) -> Option<std::path::PathBuf> {
+    if let Some(file) = url.strip_prefix("sqlite://") {
+        let file = file.split('?').next().unwrap_or(file);
+        return (!file.is_empty() && !file.contains(":memory:"))
+            .then(|| format!("{file}.search-index").into());
+    }
+    if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        return None;
+    }
+    let server =
+        <sea_orm::sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url).ok()?;
+    let name = format!(
+        "{}-{}-{}.search-index",
+        server.get_host(),
+        server.get_port(),
+        server.get_database().unwrap_or("postgres")
+    )
+    .replace(['/', '\\'], "_");
+    Some(cache.join("signpost").join(name))
+}
+
+/// `$XDG_CACHE_HOME`, else `~/.cache`, else the temporary directory.
+fn cache_dir() -> std::path::PathBuf {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    set("XDG_CACHE_HOME")
+        .map(Into::into)
+        .or_else(|| set("HOME").map(|home| std::path::PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
 }
 
 const RATE_BURST: u32 = 100;
@@ -167,7 +197,8 @@ mod tests {
     }
 
     #[test]
-    fn the_index_snapshot_sits_beside_a_sqlite_file_unless_told_otherwise() {
+    fn the_index_snapshot_sits_beside_a_sqlite_file_or_in_the_cache_for_postgresql_unless_told_otherwise()
+     {
         let url = |u: &str| ["--database-url".to_owned(), u.to_owned()];
         let with = |u: &str, extra: &[&str]| {
             let url = url(u);
@@ -184,7 +215,32 @@ mod tests {
             Some("signpost.db.search-index")
         );
         assert_eq!(with("sqlite::memory:", &[]), None);
-        assert_eq!(with("postgres://u@h/signpost", &[]), None);
+        assert_eq!(
+            super::default_snapshot(
+                "postgres://u@db.example.org/signpost",
+                "/var/cache".as_ref()
+            )
+            .map(|p| p.display().to_string())
+            .as_deref(),
+            Some("/var/cache/signpost/db.example.org-5432-signpost.search-index")
+        );
+        assert_eq!(
+            super::default_snapshot(
+                "postgres://u@localhost:6432/s?host=/run/postgresql",
+                "/c".as_ref()
+            )
+            .map(|p| p.display().to_string())
+            .as_deref(),
+            Some("/c/signpost/localhost-6432-s.search-index")
+        );
+        assert!(
+            with("postgres://u@h/signpost", &[])
+                .is_some_and(|p| p.ends_with("h-5432-signpost.search-index"))
+        );
+        assert_eq!(
+            with("postgres://u@h/signpost", &["--index-snapshot", "off"]),
+            None
+        );
         assert_eq!(
             with(
                 "postgres://u@h/signpost",

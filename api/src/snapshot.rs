@@ -100,6 +100,9 @@ impl Writer {
         let mut temp = path.as_os_str().to_owned();
         temp.push(format!(".partial-{}-{writer}", std::process::id()));
         let temp = PathBuf::from(temp);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
         let mut writer = Writer {
             out: BufWriter::with_capacity(1 << 20, File::create(&temp)?),
             temp,

@@ -10,7 +10,7 @@ use signpost::domain::search::Opened;
 
 use std::time::Duration;
 
-use crate::helpers::{TestApp, fresh_database, hsds_service, run_cli, signpost_bin};
+use crate::helpers::{TestApp, fresh_database, hsds_service, run_cli_async, signpost_bin};
 
 const SEARCH: &str = "query($input: SearchInput!) { search(input: $input, first: 50) {
     edges { node { service { id name } distanceMetres } } } }";
@@ -163,7 +163,7 @@ async fn a_snapshot_from_another_database_or_damaged_is_not_used() {
 }
 
 /// `signpost serve` on `url`: the child, its address, and what it said of its index.
-async fn serve(url: &str) -> (tokio::process::Child, String, String) {
+async fn serve(url: &str, cache: &std::path::Path) -> (tokio::process::Child, String, String) {
     use tokio::io::AsyncBufReadExt;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -174,6 +174,7 @@ async fn serve(url: &str) -> (tokio::process::Child, String, String) {
         .args(["serve", "--listen", &addr])
         .env("SIGNPOST_DATABASE_URL", url)
         .env_remove("SIGNPOST_INDEX_SNAPSHOT")
+        .env("XDG_CACHE_HOME", cache)
         .kill_on_drop(true)
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -238,40 +239,62 @@ async fn search_ids(addr: &str) -> Vec<String> {
         .collect()
 }
 
-/// `signpost serve` keeps its snapshot beside a SQLite file, saves it when stopped,
-/// and a restart after an import run meanwhile restores from it and finds the import.
+/// `signpost serve` keeps its snapshot beside a SQLite file (on PostgreSQL in the
+/// cache directory), saves it when stopped, and a restart after an import run
+/// meanwhile restores from it and finds the import.
 #[tokio::test]
-async fn serve_saves_beside_a_sqlite_file_and_restores_on_restart() {
+async fn serve_saves_a_snapshot_by_default_and_restores_on_restart() {
+    let (url, db_dir) = fresh_database().await;
     let dir = tempfile::tempdir().expect("dir");
-    let db_file = dir.path().join("signpost.db");
-    let url = format!("sqlite://{}", db_file.display());
+    let cache = dir.path().join("cache");
     let import = |records: Vec<Value>| {
         let file = dir.path().join("services.json");
         std::fs::write(&file, serde_json::to_vec(&records).expect("JSON")).expect("write");
         let file = file.display().to_string();
-        let out = run_cli(
-            &["import", "hsds", &file, "--authority", "trafford"],
-            &[("SIGNPOST_DATABASE_URL", &url)],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let url = url.clone();
+        async move {
+            let out = run_cli_async(
+                &["import", "hsds", &file, "--authority", "trafford"],
+                &[("SIGNPOST_DATABASE_URL", &url)],
+            )
+            .await;
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     };
     import(vec![
         service("a", "Alpha walk", 0.0),
         service("b", "Beta walk", 1.0),
-    ]);
+    ])
+    .await;
 
-    let (child, addr, said) = serve(&url).await;
+    let (child, addr, said) = serve(&url, &cache).await;
     assert!(said.contains("read from the database"), "{said}");
     assert_eq!(search_ids(&addr).await, ["a", "b"]);
     terminate(child).await;
-    assert!(dir.path().join("signpost.db.search-index").exists());
+    let saved = match &db_dir {
+        Some(db_dir) => db_dir.path().join("signpost.db.search-index"),
+        None => {
+            // <host>-<port>-<database>.search-index
+            let database = &url[url.rfind('/').expect("a path") + 1..];
+            let ending = format!(
+                "-{}.search-index",
+                database.split('?').next().unwrap_or(database)
+            );
+            std::fs::read_dir(cache.join("signpost"))
+                .expect("the cache directory was made")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|p| p.display().to_string().ends_with(&ending))
+                .unwrap_or_else(|| cache.join("none"))
+        }
+    };
+    assert!(saved.exists(), "{} after a stop", saved.display());
 
-    import(vec![service("c", "Gamma walk", 2.0)]);
-    let (child, addr, said) = serve(&url).await;
+    import(vec![service("c", "Gamma walk", 2.0)]).await;
+    let (child, addr, said) = serve(&url, &cache).await;
     // a and b were imported moments before the snapshot, within the lag window the
     // catch-up looks back over; still only c, changed since, is read again.
     assert!(
