@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Search throughput over HTTP with wrk at 1, 8 and 32 connections, on SQLite and
 # PostgreSQL, for each size in SIZES; in the same run, the same queries answered by a
-# bare in-memory rstar lookup over the same rows (the floor). Services are generated
+# bare in-memory rstar lookup over the same rows (the floor), and the ceiling: the
+# ceiling document (10 km, a category, an age, open capacity, nearest 20) at 8
+# connections against Signpost and against the same HTTP + GraphQL stack over one
+# bare R*-tree (api/examples/search_ceiling.rs), with CPU per request for both. Services are generated
 # (bench/gen_services.py) and loaded through `signpost import hsds`.
 # Usage: SIZES="10000 100000" bench/search.sh     (needs wrk: apt-get install wrk)
 # REUSE=1 keeps a SQLite database an earlier run imported (1M takes minutes to import).
@@ -17,9 +20,11 @@ PORT="${PORT:-18099}"
 export SIGNPOST_RATE_LIMIT=0
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 
-cargo build --release --quiet -p signpost-api --bin signpost --example rstar_floor
+cargo build --release --quiet -p signpost-api --bin signpost --example rstar_floor --example search_ceiling
 bin="$CARGO_TARGET_DIR/release/signpost"
 floor="$CARGO_TARGET_DIR/release/examples/rstar_floor"
+ceiling="$CARGO_TARGET_DIR/release/examples/search_ceiling"
+ceiling_rows=()
 data="${BENCH_DATA:-/var/tmp/signpost-bench}"
 mkdir -p "$data"
 python3 bench/gen_queries.py "$data"
@@ -38,6 +43,26 @@ def ms(p):
     return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 print(f"{rps:,.0f} req/s, p50 {ms(50):.2f} ms, p99 {ms(99):.2f} ms" + (f", {errors.group(1)} non-2xx" if errors else ""))
+PY
+}
+
+# wrk_cpu <pid> <bodies>: 8 connections over the bodies; prints "req/s p50 p99 µs" with
+# the server's CPU time per request (user + system from /proc, steadier than req/s).
+wrk_cpu() {
+  local pid=$1 before after
+  before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+  BODIES="$2" wrk -t2 -c8 -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" >"$data/wrk.txt"
+  after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+  python3 - "$data/wrk.txt" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+text, ticks, hz = open(sys.argv[1]).read(), int(sys.argv[2]), int(sys.argv[3])
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+n = int(re.search(r"(\d+) requests in", text).group(1))
+def ms(p):
+    m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", text)
+    v, unit = float(m.group(1)), m.group(2)
+    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+print(f"{rps:.0f} {ms(50):.2f} {ms(99):.2f} {ticks / hz / n * 1e6:.0f}")
 PY
 }
 
@@ -97,6 +122,8 @@ for n in $SIZES; do
     r1=$(wrk_run 1)
     r8=$(wrk_run 8)
     r32=$(wrk_run 32)
+    read -r c_rps c_p50 c_p99 c_cpu < <(wrk_cpu "$pid" "$data/ceiling.jsonl")
+    ceiling_rows+=("$n $database $c_rps $c_p50 $c_p99 $c_cpu")
     # Peak RSS counts the database file's pages SQLite maps (per connection, shared
     # with the page cache); the anonymous part is the process's own memory.
     rss=$(awk '/VmHWM/ { hwm = $2 } /RssAnon/ { anon = $2 }
@@ -106,4 +133,26 @@ for n in $SIZES; do
     echo "| $n | $database | $import_s | ${startup}s | ${restart}s | $r1 | $r8 | $r32 | $rss |"
   done
   echo "| $n | floor | | | | $("$floor" "$data/services-$n.json" "$data/queries.json") | | | |"
+  # The ceiling: the same HTTP + GraphQL stack over one bare R*-tree, same document.
+  "$ceiling" "$data/services-$n.json" "127.0.0.1:$PORT" >"$data/ceiling.txt" 2>&1 &
+  pid=$!
+  until grep -q ready "$data/ceiling.txt" 2>/dev/null; do sleep 0.2; done
+  BODIES="$data/ceiling.jsonl" wrk -t1 -c4 -d3s -s bench/search.lua "http://127.0.0.1:$PORT" >/dev/null
+  read -r c_rps c_p50 c_p99 c_cpu < <(wrk_cpu "$pid" "$data/ceiling.jsonl")
+  ceiling_rows+=("$n ceiling $c_rps $c_p50 $c_p99 $c_cpu")
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+done
+
+# Signpost against the ceiling, 8 connections, 10 km, category, age, open capacity.
+echo
+echo "| services | server | req/s | p50 ms | p99 ms | CPU µs/request | ÷ ceiling (req/s) | ÷ ceiling (CPU) |"
+echo "|---|---|---|---|---|---|---|---|"
+for row in "${ceiling_rows[@]}"; do
+  read -r n server rps p50 p99 cpu <<<"$row"
+  top=$(printf '%s\n' "${ceiling_rows[@]}" | awk -v n="$n" '$1 == n && $2 == "ceiling" { print $3, $6 }')
+  python3 -c "
+rps, cpu = $rps, $cpu
+top_rps, top_cpu = map(float, '$top'.split())
+print(f'| $n | $server | {rps:,.0f} | $p50 | $p99 | {cpu:.0f} | {rps / top_rps:.2f}× | {top_cpu / cpu:.2f}× |')"
 done

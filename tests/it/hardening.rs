@@ -335,9 +335,30 @@ async fn metrics_count_operations_by_name_errors_by_code_and_report_pool_and_ind
     assert!(value("signpost_http_responses_total{status=\"400\"}") >= 1.0);
     assert!(value("signpost_db_pool_connections") >= 1.0);
     assert_eq!(value("signpost_search_index_services"), 0.0);
+    assert_eq!(value("signpost_live_subscriptions"), 0.0);
     let names = text
         .lines()
         .filter(|l| l.starts_with("signpost_graphql_operation_seconds_count"))
         .count();
     assert!(names <= 201, "{names} operation series");
+
+    // A subscription listening counts while it lasts.
+    let socket = crate::live::subscribe(
+        &app.addr.to_string(),
+        "subscription { capacityChanged(near: { latitude: 53.4, longitude: -2.3 }) { service { id } } }",
+        json!({}),
+    )
+    .await;
+    crate::live::listening(&app, 1).await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("\nsignpost_live_subscriptions 1\n"), "{text}");
+    drop(socket);
 }

@@ -49,6 +49,22 @@ pub async fn subscribe_as(addr: &str, key: Option<&str>, query: &str, variables:
     socket
 }
 
+/// Wait until `app` has `count` subscriptions listening: the server starts one a
+/// moment after its subscribe message (it checks the key first), and a change made
+/// before that is, rightly, not told.
+pub async fn listening(app: &TestApp, count: usize) {
+    for _ in 0..500 {
+        if app.state.changes.listeners() >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "{count} subscriptions expected, {} listening",
+        app.state.changes.listeners()
+    );
+}
+
 pub async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
@@ -135,6 +151,7 @@ async fn subscribers_hear_capacity_changes_near_them_within_a_second() {
     );
 
     // A change out of range is not sent; the one in range is.
+    listening(&app, 1).await;
     set_capacity(&addr, &key, "far", 4).await;
     set_capacity(&addr, &key, "near", 0).await;
     let message = receive(&mut walks).await;
@@ -173,6 +190,7 @@ async fn a_change_through_one_replica_reaches_subscribers_and_search_on_another(
         json!({ "near": near, "terms": null }),
     )
     .await;
+    listening(&app, 1).await;
     set_capacity(&other, &key, "near", 7).await;
     let message = receive(&mut socket).await;
     assert_eq!(

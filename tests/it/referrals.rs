@@ -11,7 +11,7 @@ use signpost::domain::auth;
 use signpost::domain::codes::Role;
 
 use crate::helpers::{TestApp, error_code, error_field};
-use crate::live::{next, receive, subscribe_as};
+use crate::live::{listening, next, receive, subscribe_as};
 
 pub const CREATE: &str = "mutation($input: CreateReferralInput!) { createReferral(input: $input) { referral { id status version urgency } } }";
 pub const MOVE: &str = "mutation($id: ID!, $v: Int!, $input: UpdateReferralStatusInput!) { updateReferralStatus(id: $id, expectedVersion: $v, input: $input) { referral { id status version declineReason } } }";
@@ -641,6 +641,7 @@ async fn a_decline_for_lack_of_capacity_marks_the_service_full_at_once_and_asks_
         json!({}),
     )
     .await;
+    listening(&l.app, 1).await;
     let id = l.refer().await;
     l.moved(&l.provider, &id, "OPENED").await;
     let body = l
@@ -773,6 +774,7 @@ async fn both_sides_hear_each_move_and_others_hear_nothing() {
     let mut group = subscribe_as(&addr, Some(&l.provider), query, json!({})).await;
     let stranger = l.app.key("altrincham-link-workers", "referrer").await;
     let mut other = subscribe_as(&addr, Some(&stranger), query, json!({})).await;
+    listening(&l.app, 3).await;
     let id = l.refer().await;
     l.moved(&l.provider, &id, "OPENED").await;
     for socket in [&mut team, &mut group] {
@@ -1084,6 +1086,7 @@ async fn a_revoked_key_hears_no_more_and_writes_never_go_over_websocket() {
     let addr = l.app.addr.to_string();
     let query = "subscription { referralChanged { id status } }";
     let mut group = subscribe_as(&addr, Some(&l.provider), query, json!({})).await;
+    listening(&l.app, 1).await;
     let id = l.refer().await;
     let told = receive(&mut group).await;
     assert_eq!(

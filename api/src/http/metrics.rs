@@ -27,6 +27,7 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     index_services: IntGauge,
+    subscriptions: IntGauge,
     names: Mutex<HashSet<String>>,
 }
 
@@ -66,7 +67,12 @@ impl Metrics {
         registry.register(Box::new(errors.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
+        let subscriptions = IntGauge::new(
+            "signpost_live_subscriptions",
+            "Subscriptions listening for changes (capacityChanged, referralChanged)",
+        )?;
         registry.register(Box::new(index_services.clone()))?;
+        registry.register(Box::new(subscriptions.clone()))?;
         Ok(Self {
             registry,
             http_responses,
@@ -75,6 +81,7 @@ impl Metrics {
             pool_connections,
             pool_idle,
             index_services,
+            subscriptions,
             names: Mutex::default(),
         })
     }
@@ -122,11 +129,17 @@ impl Metrics {
     }
 
     /// The text exposition, with the gauges read now.
-    fn render(&self, db: &DatabaseConnection, index_services: usize) -> Result<String, String> {
+    fn render(
+        &self,
+        db: &DatabaseConnection,
+        index_services: usize,
+        subscriptions: usize,
+    ) -> Result<String, String> {
         let (size, idle) = pool_figures(db);
         self.pool_connections.set(size);
         self.pool_idle.set(idle);
         self.index_services.set(index_services as i64);
+        self.subscriptions.set(subscriptions as i64);
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)
@@ -153,7 +166,10 @@ fn pool_figures(db: &DatabaseConnection) -> (i64, i64) {
 /// `GET /metrics`.
 pub async fn handler(State(state): State<AppState>) -> Response {
     let services = state.search.read().len();
-    match state.metrics.render(&state.db, services) {
+    match state
+        .metrics
+        .render(&state.db, services, state.changes.listeners())
+    {
         Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
         Err(e) => {
             tracing::error!(cause = %e, "could not render metrics");

@@ -91,6 +91,11 @@ impl Changes {
         self.referrals.subscribe()
     }
 
+    /// Subscriptions listening now, of either kind.
+    pub fn listeners(&self) -> usize {
+        self.sender.receiver_count() + self.referrals.receiver_count()
+    }
+
     /// Apply a change in this process and tell subscribers.
     async fn apply(&self, change: Told) {
         let change = match change {
