@@ -214,6 +214,62 @@ async fn pages_of_any_size_concatenate_to_the_same_list_ties_included() {
     assert_eq!(error_field(&body), "after");
 }
 
+/// Search walks nearest first and stops once a page is settled: pages of any size,
+/// with and without the unsuitable services, still concatenate to the whole list,
+/// suitable first, and a search that stopped early still counts as met demand.
+#[tokio::test]
+async fn a_walk_that_stops_at_a_full_page_pages_alike_with_unsuitable_services_last() {
+    let app = TestApp::spawn().await;
+    let mut records = Vec::new();
+    for i in 0..12 {
+        let mut r = hsds_service(
+            &format!("walk-{i:02}"),
+            &format!("Walk {i}"),
+            53.40,
+            -2.30 + 0.003 * f64::from(i),
+        );
+        if i % 3 == 1 {
+            r["minimum_age"] = json!(65);
+        }
+        records.push(r);
+    }
+    assert!(app.import_hsds(records, "trafford").await.failed.is_empty());
+    for include in [false, true] {
+        let input = json!({ "near": { "latitude": 53.40, "longitude": -2.30 }, "radiusMetres": 5000,
+            "person": { "age": 40 }, "includeUnsuitable": include });
+        let everything = ids(&all(&app, input.clone(), 100).await);
+        let expected: Vec<String> = (0..12)
+            .filter(|i| i % 3 != 1)
+            .chain((0..12).filter(|i| include && i % 3 == 1))
+            .map(|i| format!("walk-{i:02}"))
+            .collect();
+        assert_eq!(everything, expected, "suitable by distance, then the rest");
+        for size in [1, 2, 3, 5] {
+            assert_eq!(
+                ids(&all(&app, input.clone(), size).await),
+                everything,
+                "page size {size}, unsuitable included: {include}"
+            );
+        }
+    }
+    app.flush_demand().await;
+    use sea_orm::ConnectionTrait;
+    let unmet = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM search_event WHERE suitable_results = 0".to_string(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        unmet.try_get::<i64>("", "n").unwrap(),
+        0,
+        "every page found suitable services"
+    );
+}
+
 #[tokio::test]
 async fn fit_reasons_explain_and_unsuitable_services_are_left_out_unless_asked() {
     let app = TestApp::spawn().await;

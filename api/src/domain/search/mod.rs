@@ -83,7 +83,9 @@ pub struct Found {
 pub struct Results {
     pub found: Vec<Found>,
     pub has_next: bool,
-    /// Suitable services in reach, over all pages: the demand signal's figure.
+    /// Suitable services in reach as far as the walk went (it stops once the page is
+    /// settled): exact when it walked them all, else a lower bound of at least one.
+    /// The demand signal asks only whether there was any.
     pub suitable_total: usize,
 }
 
@@ -229,6 +231,34 @@ fn millimetres(metres: f64, round: fn(f64) -> f64) -> u64 {
     round(metres * 1000.0) as u64
 }
 
+/// Put a candidate on the page being chosen (`best`, kept sorted and at most `wanted`
+/// long) when its exact key comes after the cursor.
+fn consider<'a>(
+    index: &'a SearchIndex,
+    near: Coordinates,
+    after: Option<&Key<String>>,
+    wanted: usize,
+    best: &mut Vec<(Key<&'a str>, u32, Reach)>,
+    candidate: Candidate,
+) {
+    let Some(entry) = index.entry(candidate.slot) else {
+        return;
+    };
+    let reach = index.exact(near, candidate.slot, candidate.reach);
+    let key = Key {
+        unsuitable: candidate.unsuitable,
+        millimetres: millimetres(reach.metres().unwrap_or(f64::MAX), f64::round),
+        unknowns: candidate.unknowns,
+        id: entry.id.as_str(),
+    };
+    if after.is_some_and(|after| key <= after.borrowed()) {
+        return;
+    }
+    let at = best.partition_point(|(k, ..)| *k < key);
+    best.insert(at, (key, candidate.slot, reach));
+    best.truncate(wanted);
+}
+
 /// Run a search over the index.
 pub fn run(
     index: &SearchIndex,
@@ -293,16 +323,9 @@ pub fn run(
         })
     };
     let probe = index.probe(&request.person, today);
-    let mut candidates: Vec<Candidate> = Vec::new();
     let mut reasons = Vec::new();
-    let mut suitable_total = 0;
-    for (slot, reach) in index.reach_rough(
-        request.near,
-        request.radius_metres,
-        wanted_terms.as_ref(),
-        keep,
-    ) {
-        let verdict = index.verdict(slot, &probe).or_else(|| {
+    let mut verdict = |slot: u32| {
+        index.verdict(slot, &probe).or_else(|| {
             let entry = index.entry(slot)?;
             assess_into(
                 index,
@@ -318,69 +341,94 @@ pub fn run(
                 reasons.iter().all(|r| r.outcome != Outcome::NotMet),
                 unknowns.count() as u32,
             ))
-        });
-        let Some((suitable, unknowns)) = verdict else {
-            continue;
-        };
-        if suitable {
-            suitable_total += 1;
-        } else if !request.include_unsuitable {
+        })
+    };
+    let mut reached = index.reach_rough(
+        request.near,
+        request.radius_metres,
+        wanted_terms.as_ref(),
+        keep,
+    );
+    // Walk nearest first by the least each distance can be, judging fit as we go and
+    // making distances exact as they come: once the next one's least key is past the
+    // last key of a full page, nothing further can enter it, so a page costs about a
+    // page of verdicts and geodesics however many services are in range. Suitable
+    // services rank before unsuitable ones, which (when asked for) are walked after.
+    reached.sort_unstable_by(|a, b| a.1.low().total_cmp(&b.1.low()));
+    let wanted = page.first + 1;
+    let mut best: Vec<(Key<&str>, u32, Reach)> = Vec::with_capacity(wanted + 1);
+    let settled = |best: &[(Key<&str>, u32, Reach)], unsuitable: bool, reach: &Reach| {
+        let least = (unsuitable, millimetres(reach.low(), f64::floor));
+        best.len() == wanted
+            && best
+                .last()
+                .is_some_and(|(last, ..)| least > (last.unsuitable, last.millimetres))
+    };
+    // Before the cursor, by the most each distance can be.
+    let before_cursor = |unsuitable: bool, reach: &Reach| {
+        after.as_ref().is_some_and(|after| {
+            (unsuitable, millimetres(reach.high(), f64::ceil))
+                < (after.unsuitable, after.millimetres)
+        })
+    };
+    // A cursor among suitable services means an earlier page held one.
+    let mut suitable_total = usize::from(after.as_ref().is_some_and(|a| !a.unsuitable));
+    let mut unsuitable = Vec::new();
+    let mut walked_all = true;
+    for &(slot, reach) in &reached {
+        if settled(&best, false, &reach) {
+            walked_all = false;
+            break;
+        }
+        // Had it been suitable it would come before the cursor; unsuitable, it is not
+        // wanted: either way no verdict is needed.
+        if !request.include_unsuitable && before_cursor(false, &reach) {
             continue;
         }
-        candidates.push(Candidate {
+        let Some((suitable, unknowns)) = verdict(slot) else {
+            continue;
+        };
+        let candidate = Candidate {
             unsuitable: !suitable,
             unknowns,
             slot,
             reach,
-        });
-    }
-
-    // Walk the candidates by the least each key can be (suitable first, then the low
-    // end of the distance), making distances exact as they come: once the next
-    // candidate's least key is past the last key of a full page, nothing further can
-    // enter it, so only about a page of geodesics is computed however many are in range.
-    candidates.sort_unstable_by(|a, b| {
-        (a.unsuitable.cmp(&b.unsuitable)).then(a.reach.low().total_cmp(&b.reach.low()))
-    });
-    let wanted = page.first + 1;
-    let mut best: Vec<(Key<&str>, u32, Reach)> = Vec::with_capacity(wanted + 1);
-    for candidate in &candidates {
-        let least = (
-            candidate.unsuitable,
-            millimetres(candidate.reach.low(), f64::floor),
-        );
-        if best.len() == wanted
-            && best
-                .last()
-                .is_some_and(|(last, ..)| least > (last.unsuitable, last.millimetres))
-        {
-            break;
+        };
+        if !suitable {
+            if request.include_unsuitable {
+                unsuitable.push(candidate);
+            }
+            continue;
         }
-        if let Some(after) = &after {
-            let most = (
-                candidate.unsuitable,
-                millimetres(candidate.reach.high(), f64::ceil),
+        suitable_total += 1;
+        if !before_cursor(false, &reach) {
+            consider(
+                index,
+                request.near,
+                after.as_ref(),
+                wanted,
+                &mut best,
+                candidate,
             );
-            if most < (after.unsuitable, after.millimetres) {
-                continue;
+        }
+    }
+    // Unsuitable services follow every suitable one: only when all were walked.
+    if walked_all {
+        for candidate in unsuitable {
+            if settled(&best, true, &candidate.reach) {
+                break;
+            }
+            if !before_cursor(true, &candidate.reach) {
+                consider(
+                    index,
+                    request.near,
+                    after.as_ref(),
+                    wanted,
+                    &mut best,
+                    candidate,
+                );
             }
         }
-        let Some(entry) = index.entry(candidate.slot) else {
-            continue;
-        };
-        let reach = index.exact(request.near, candidate.slot, candidate.reach);
-        let key = Key {
-            unsuitable: candidate.unsuitable,
-            millimetres: millimetres(reach.metres().unwrap_or(f64::MAX), f64::round),
-            unknowns: candidate.unknowns,
-            id: entry.id.as_str(),
-        };
-        if after.as_ref().is_some_and(|after| key <= after.borrowed()) {
-            continue;
-        }
-        let at = best.partition_point(|(k, ..)| *k < key);
-        best.insert(at, (key, candidate.slot, reach));
-        best.truncate(wanted);
     }
     let has_next = best.len() > page.first;
     let found = best
