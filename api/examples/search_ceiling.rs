@@ -1,7 +1,9 @@
 //! The ceiling for the search benchmark: what the same HTTP and GraphQL stack
 //! (axum, async-graphql) answers over one in-memory R*-tree of the same services,
 //! with none of Signpost's work around it (no fit reasons, no demand events, no rate
-//! limits, no per-category trees). It answers the bench's ceiling document,
+//! limits, no per-category trees, no pages after the first). It walks the tree
+//! nearest first (points as unit vectors, where straight-line order is great-circle
+//! order) and stops at the radius or a full page. It answers the bench's ceiling document,
 //! `search(input: { near, radiusMetres, taxonomyTerms, person: { age }, capacity:
 //! [ACCEPTING] }, first) { edges { node { service { id name } distanceMetres } } }`,
 //! with the nearest `first` services within the radius, of the category (exact codes:
@@ -32,7 +34,8 @@ struct Service {
 
 struct Directory {
     services: Vec<Service>,
-    tree: RTree<GeomWithData<[f64; 2], u32>>,
+    /// Locations as unit vectors, with the service and the point in degrees.
+    tree: RTree<GeomWithData<[f64; 3], (u32, Point)>>,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -99,34 +102,27 @@ impl Query {
         let (lat, lon) = (input.near.latitude, input.near.longitude);
         let radius = f64::from(input.radius_metres);
         let here = Point::new(lon, lat);
-        let dlat = radius / 110_000.0;
-        let dlon = radius / (110_000.0 * lat.to_radians().cos());
-        let envelope =
-            rstar::AABB::from_corners([lon - dlon, lat - dlat], [lon + dlon, lat + dlat]);
         let terms = input.taxonomy_terms.unwrap_or_default();
         let age = input.person.and_then(|p| p.age);
         let open_only = input
             .capacity
             .is_some_and(|c| c == [CapacityStatus::Accepting]);
-        let mut hits: Vec<(f64, u32)> = directory
+        // Nearest first: on the unit sphere, straight-line order is great-circle order.
+        let hits: Vec<(f64, u32)> = directory
             .tree
-            .locate_in_envelope(&envelope)
+            .nearest_neighbor_iter(&unit_vector(lat, lon))
             .filter(|p| {
-                let s = &directory.services[p.data as usize];
+                let s = &directory.services[p.data.0 as usize];
                 (terms.is_empty() || terms.contains(&s.category))
                     && age.is_none_or(|a| {
                         s.minimum_age.is_none_or(|m| a >= m) && s.maximum_age.is_none_or(|m| a <= m)
                     })
                     && (!open_only || s.open)
             })
-            .map(|p| {
-                let there = Point::new(p.geom()[0], p.geom()[1]);
-                (Haversine.distance(here, there), p.data)
-            })
-            .filter(|(d, _)| *d <= radius)
+            .map(|p| (Haversine.distance(here, p.data.1), p.data.0))
+            .take_while(|(d, _)| *d <= radius)
+            .take(first.max(0) as usize)
             .collect();
-        hits.sort_by(|a, b| a.0.total_cmp(&b.0));
-        hits.truncate(first.max(0) as usize);
         SearchConnection {
             edges: hits
                 .into_iter()
@@ -145,6 +141,11 @@ impl Query {
                 .collect(),
         }
     }
+}
+
+fn unit_vector(latitude: f64, longitude: f64) -> [f64; 3] {
+    let (lat, lon) = (latitude.to_radians(), longitude.to_radians());
+    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
 }
 
 fn load(path: &str) -> Result<Directory, Box<dyn std::error::Error>> {
@@ -169,7 +170,10 @@ fn load(path: &str) -> Result<Directory, Box<dyn std::error::Error>> {
                 location["longitude"].as_f64(),
                 location["latitude"].as_f64(),
             ) {
-                points.push(GeomWithData::new([lon, lat], slot));
+                points.push(GeomWithData::new(
+                    unit_vector(lat, lon),
+                    (slot, Point::new(lon, lat)),
+                ));
             }
         }
         services.push(Service {
