@@ -6,7 +6,7 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::loaders::{ChildrenOfTerm, TermById};
-use super::{db, load, load_many};
+use super::{db, load, load_list, load_many};
 use crate::error::AppError;
 
 /// The terms matching `filter`, in code order.
@@ -47,11 +47,9 @@ impl TaxonomyTerm {
     }
     /// The narrower terms, in code order.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<TaxonomyTerm>> {
-        let mut children = load(ctx, ChildrenOfTerm(self.0.id.clone()))
-            .await?
-            .unwrap_or_default();
-        children.sort_by(|a, b| a.code.cmp(&b.code));
-        Ok(children.into_iter().map(TaxonomyTerm).collect())
+        Ok(in_code_order(
+            load_list(ctx, ChildrenOfTerm(self.0.id.clone())).await?,
+        ))
     }
     /// The broader term, when it is loaded.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<TaxonomyTerm>> {
@@ -99,6 +97,11 @@ impl Taxonomy {
     }
 }
 
+fn in_code_order(mut terms: Vec<taxonomy_term::Model>) -> Vec<TaxonomyTerm> {
+    terms.sort_by(|a, b| a.code.cmp(&b.code));
+    terms.into_iter().map(TaxonomyTerm).collect()
+}
+
 /// Something a person needs, and the service types that help with it.
 pub struct Need(crate::domain::needs::Need);
 
@@ -118,9 +121,7 @@ impl Need {
     /// descendants), in code order.
     async fn service_types(&self, ctx: &Context<'_>) -> Result<Vec<TaxonomyTerm>> {
         let keys = self.0.serves.iter().cloned().map(TermById).collect();
-        let mut types = load_many(ctx, keys).await?;
-        types.sort_by(|a, b| a.code.cmp(&b.code));
-        Ok(types.into_iter().map(TaxonomyTerm).collect())
+        Ok(in_code_order(load_many(ctx, keys).await?))
     }
 }
 

@@ -137,6 +137,27 @@ impl SearchIndex {
         &self,
         codes: &[String],
     ) -> Result<Vec<(&Need, HashSet<String>)>, Vec<String>> {
+        Ok(self
+            .needs_named(codes)?
+            .into_iter()
+            .map(|need| {
+                // A mapped type the index does not hold yet is left out, not a
+                // reason to drop the whole need.
+                let known: Vec<String> = need
+                    .serves
+                    .iter()
+                    .filter(|id| self.terms.iter().any(|t| &t.id == *id))
+                    .cloned()
+                    .collect();
+                let serves =
+                    crate::domain::taxonomy::expand(&self.terms, &known).unwrap_or_default();
+                (need, serves)
+            })
+            .collect())
+    }
+
+    /// The needs with these codes (any case); Err lists unknown codes.
+    fn needs_named(&self, codes: &[String]) -> Result<Vec<&Need>, Vec<String>> {
         let mut asked = Vec::new();
         let mut unknown = Vec::new();
         for code in codes {
@@ -145,19 +166,7 @@ impl SearchIndex {
                 .iter()
                 .find(|n| n.code.eq_ignore_ascii_case(code.trim()))
             {
-                Some(need) => {
-                    // A mapped type the index does not hold yet is left out, not a
-                    // reason to drop the whole need.
-                    let known: Vec<String> = need
-                        .serves
-                        .iter()
-                        .filter(|id| self.terms.iter().any(|t| &t.id == *id))
-                        .cloned()
-                        .collect();
-                    let serves =
-                        crate::domain::taxonomy::expand(&self.terms, &known).unwrap_or_default();
-                    asked.push((need, serves));
-                }
+                Some(need) => asked.push(need),
                 None => unknown.push(code.clone()),
             }
         }
@@ -172,7 +181,8 @@ impl SearchIndex {
     /// what a need question stands for in demand and in gaps. Err lists unknown needs.
     pub fn need_type_codes(&self, codes: &[String]) -> Result<Vec<String>, Vec<String>> {
         let mut out: Vec<String> = Vec::new();
-        for (need, _) in self.needs_asked(codes)? {
+        // Only the mapped types themselves: no expansion to descendants here.
+        for need in self.needs_named(codes)? {
             for id in &need.serves {
                 if let Some(term) = self.terms.iter().find(|t| &t.id == id)
                     && !out.contains(&term.code)
