@@ -67,7 +67,7 @@ fn same_capacity(a: &capacity::Model, b: &capacity::Model) -> bool {
 /// stored (whose parts are replaced).
 async fn check_references(
     db: &impl ConnectionTrait,
-    bundles: &[ServiceRecord],
+    bundles: &[&ServiceRecord],
 ) -> Result<Vec<String>, WriteError> {
     let org_ids: Vec<String> = bundles
         .iter()
@@ -319,7 +319,7 @@ pub async fn write(
             return Ok(Outcome::Unchanged);
         }
     }
-    let known_locations = check_references(db, std::slice::from_ref(&bundle)).await?;
+    let known_locations = check_references(db, &[&bundle]).await?;
     // A record seen before has its parts replaced; a new one has none to clear.
     let old_capacities = match &existing {
         Some(old) => clear_service_parts(db, &old.id).await?,
@@ -347,7 +347,7 @@ pub async fn write_new(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, WriteError> {
-    let bundles: Vec<ServiceRecord> = batch.iter().map(|(b, _)| b.clone()).collect();
+    let bundles: Vec<&ServiceRecord> = batch.iter().map(|(b, _)| b).collect();
     let known_locations = check_references(db, &bundles).await?;
     let count = batch.len();
     insert_all(db, batch, &HashMap::new(), &[], known_locations, actor, now).await?;

@@ -10,7 +10,7 @@ pub(crate) mod model;
 
 use chrono::Utc;
 use entity::authority;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
@@ -97,48 +97,90 @@ fn check(record: &Value, authority_id: i32) -> Result<ServiceRecord, FieldError>
     bundle::build(&parsed, authority_id, Utc::now())
 }
 
-/// Check and write one chunk of records; `first` is the index of its first record
-/// in the file (to name records without an id).
+/// A chunk of records, checked: each with its id (or `#n`), and the bundle and
+/// content hash it makes or the reason it fails, and the warnings of those that pass.
+struct Checked {
+    records: Vec<(String, Result<(ServiceRecord, String), FieldError>)>,
+    warnings: Vec<(String, FieldError)>,
+}
+
+/// The hash that tells a changed record from one imported before: SHA-256 of its
+/// JSON as serde_json writes it (keys in order), streamed into the hasher.
+fn content_hash(record: &Value) -> String {
+    let mut hasher = Sha256::new();
+    // Writing into a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut hasher, record);
+    format!("{:x}", hasher.finalize())
+}
+
+/// Check one chunk of records; `first` is the index of its first record in the file
+/// (to name records without an id). Pure work, run on the parser's thread when
+/// streaming so it overlaps the database's.
+fn check_chunk(chunk: &[Value], first: usize, authority_id: i32) -> Checked {
+    let mut checked = Checked {
+        records: Vec::with_capacity(chunk.len()),
+        warnings: Vec::new(),
+    };
+    for (offset, record) in chunk.iter().enumerate() {
+        let id = record_id(record, first + offset);
+        let outcome = check(record, authority_id).map(|bundle| {
+            let warnings = bundle.warnings.iter().map(|w| (id.clone(), w.clone()));
+            checked.warnings.extend(warnings);
+            let hash = content_hash(record);
+            (bundle, hash)
+        });
+        checked.records.push((id, outcome));
+    }
+    checked
+}
+
+/// Write one checked chunk in one transaction.
 async fn write_chunk(
     db: &DatabaseConnection,
-    chunk: &[Value],
-    first: usize,
+    chunk: Checked,
     authority: &authority::Model,
     report: &mut ImportReport,
 ) -> AppResult<()> {
     let actor = format!("import:{}", authority.slug);
+    report.warnings.extend(chunk.warnings);
     let mut checked: Vec<(String, ServiceRecord, String)> = Vec::new();
-    for (offset, record) in chunk.iter().enumerate() {
-        let id = record_id(record, first + offset);
-        match check(record, authority.id) {
-            Ok(bundle) => {
-                let warnings = bundle.warnings.iter().map(|w| (id.clone(), w.clone()));
-                report.warnings.extend(warnings);
-                let hash = format!("{:x}", Sha256::digest(record.to_string().as_bytes()));
-                checked.push((id, bundle, hash));
-            }
+    for (id, outcome) in chunk.records {
+        match outcome {
+            Ok((bundle, hash)) => checked.push((id, bundle, hash)),
             Err(e) => report.failed.push((id, e)),
         }
     }
     let txn = crate::db::begin_write(db).await?;
+    crate::db::for_bulk_load(&txn).await?;
     // Records not stored yet (the bulk of a first load) go in together; the rest,
     // and a batch the database refuses, go one by one to find the culprit.
     let ids: Vec<String> = checked
         .iter()
         .map(|(_, b, _)| b.service.id.clone())
         .collect();
-    let stored: HashSet<String> = entity::service::Entity::find()
+    let stored: HashMap<String, (i32, Option<String>)> = entity::service::Entity::find()
         .select_only()
-        .column(entity::service::Column::Id)
+        .columns([
+            entity::service::Column::Id,
+            entity::service::Column::AuthorityId,
+            entity::service::Column::ImportHash,
+        ])
         .filter(entity::service::Column::Id.is_in(ids))
-        .into_tuple::<String>()
+        .into_tuple::<(String, i32, Option<String>)>()
         .all(&txn)
         .await?
         .into_iter()
+        .map(|(id, owner, hash)| (id, (owner, hash)))
         .collect();
+    // Unchanged records of this authority (a re-import) need no write at all.
+    let before = checked.len();
+    checked.retain(|(_, b, hash)| {
+        stored.get(&b.service.id) != Some(&(b.service.authority_id, Some(hash.clone())))
+    });
+    report.unchanged += before - checked.len();
     let mut seen = HashSet::new();
     let (fresh, mut one_by_one): (Vec<_>, Vec<_>) = checked.into_iter().partition(|(_, b, _)| {
-        !stored.contains(&b.service.id) && seen.insert(b.service.id.clone())
+        !stored.contains_key(&b.service.id) && seen.insert(b.service.id.clone())
     });
     if !fresh.is_empty() {
         let batch = fresh
@@ -204,7 +246,8 @@ pub async fn import(
     let bar = super::progress(records.len() as u64, "services");
     let mut report = ImportReport::default();
     for (index, chunk) in records.chunks(CHUNK).enumerate() {
-        write_chunk(db, chunk, index * CHUNK, authority, &mut report).await?;
+        let checked = check_chunk(chunk, index * CHUNK, authority.id);
+        write_chunk(db, checked, authority, &mut report).await?;
         bar.inc(chunk.len() as u64);
         acknowledge(index * CHUNK + chunk.len());
     }
@@ -223,17 +266,19 @@ async fn import_array(
     reader: impl std::io::Read + Send + 'static,
     authority: &authority::Model,
 ) -> AppResult<ImportReport> {
-    let (chunks, mut incoming) = tokio::sync::mpsc::channel::<Vec<Value>>(2);
+    let (chunks, mut incoming) = tokio::sync::mpsc::channel::<(Checked, usize)>(2);
+    let authority_id = authority.id;
     let parser = tokio::task::spawn_blocking(move || {
         use serde::Deserializer as _;
-        serde_json::Deserializer::from_reader(reader).deserialize_seq(Chunks { chunks })
+        serde_json::Deserializer::from_reader(reader).deserialize_seq(Chunks {
+            chunks,
+            authority_id,
+        })
     });
     let mut report = ImportReport::default();
-    let mut first = 0;
-    while let Some(chunk) = incoming.recv().await {
-        write_chunk(db, &chunk, first, authority, &mut report).await?;
-        first += chunk.len();
-        acknowledge(first);
+    while let Some((chunk, end)) = incoming.recv().await {
+        write_chunk(db, chunk, authority, &mut report).await?;
+        acknowledge(end);
     }
     parser
         .await
@@ -245,9 +290,21 @@ async fn import_array(
     Ok(report)
 }
 
-/// Sends the elements of a JSON array in chunks of `CHUNK`.
+/// Sends the elements of a JSON array in checked chunks of `CHUNK`, each with the
+/// count of records read so far.
 struct Chunks {
-    chunks: tokio::sync::mpsc::Sender<Vec<Value>>,
+    chunks: tokio::sync::mpsc::Sender<(Checked, usize)>,
+    authority_id: i32,
+}
+
+impl Chunks {
+    fn send<E: serde::de::Error>(&self, chunk: &[Value], first: usize) -> Result<(), E> {
+        let checked = check_chunk(chunk, first, self.authority_id);
+        // The importer stopped (a database failure): stop reading too.
+        self.chunks
+            .blocking_send((checked, first + chunk.len()))
+            .map_err(|_| E::custom("the import stopped"))
+    }
 }
 
 impl<'de> serde::de::Visitor<'de> for Chunks {
@@ -259,20 +316,17 @@ impl<'de> serde::de::Visitor<'de> for Chunks {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut chunk = Vec::with_capacity(CHUNK);
+        let mut first = 0;
         while let Some(record) = seq.next_element::<Value>()? {
             chunk.push(record);
             if chunk.len() == CHUNK {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-                // The importer stopped (a database failure): stop reading too.
-                self.chunks
-                    .blocking_send(full)
-                    .map_err(|_| serde::de::Error::custom("the import stopped"))?;
+                self.send(&chunk, first)?;
+                first += chunk.len();
+                chunk.clear();
             }
         }
         if !chunk.is_empty() {
-            self.chunks
-                .blocking_send(chunk)
-                .map_err(|_| serde::de::Error::custom("the import stopped"))?;
+            self.send(&chunk, first)?;
         }
         Ok(())
     }
