@@ -48,33 +48,13 @@ impl Coordinates {
     }
 }
 
+/// The mean sphere's radius (GRS80), as `Haversine` measures with.
+pub const MEAN_RADIUS: f64 = 6_371_008.8;
+
 /// The most a great-circle distance on the mean sphere differs from the WGS84
 /// geodesic, as a fraction (the ellipsoid's radii of curvature lie within -0.6% and
 /// +0.5% of the mean radius); a margin above that.
 pub const ROUGH_ERROR: f64 = 0.0075;
-
-/// A longitude/latitude box that surely holds every point within `metres` of `at`:
-/// the cheap pre-filter before exact geodesic distances.
-pub fn envelope_around(at: Coordinates, metres: f64) -> rstar::AABB<[f64; 2]> {
-    // A degree of latitude is at least 110.5 km; a little under keeps the box generous.
-    let dlat = metres / 110_000.0;
-    let widest = (at.latitude.abs() + dlat).min(90.0);
-    let dlon = if widest >= 89.0 {
-        180.0
-    } else {
-        metres / (110_000.0 * widest.to_radians().cos())
-    };
-    rstar::AABB::from_corners(
-        [
-            (at.longitude - dlon).max(-180.0),
-            (at.latitude - dlat).max(-90.0),
-        ],
-        [
-            (at.longitude + dlon).min(180.0),
-            (at.latitude + dlat).min(90.0),
-        ],
-    )
-}
 
 /// Parse GeoJSON text (a geometry, a Feature or a FeatureCollection) into one
 /// multipolygon, refusing anything that is not a polygon or lies outside WGS84 ranges.
@@ -193,21 +173,6 @@ mod tests {
         let outside = Coordinates::new(53.6, -2.25).unwrap_or_else(|_| unreachable!());
         assert!(contains(&shape, inside));
         assert!(!contains(&shape, outside));
-    }
-
-    #[test]
-    fn the_envelope_holds_every_point_within_the_radius() {
-        use rstar::Envelope;
-        let at = Coordinates::new(53.45, -2.3).unwrap_or_else(|_| unreachable!());
-        let envelope = envelope_around(at, 5000.0);
-        for bearing in 0..360 {
-            let b = f64::from(bearing);
-            let edge = geo::Destination::destination(&Geodesic, at.point(), b, 4999.0);
-            assert!(
-                envelope.contains_point(&[edge.x(), edge.y()]),
-                "bearing {bearing}"
-            );
-        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use rstar::{RStarInsertionStrategy, RTree, RTreeParams};
 
 pub use super::entry::Entry;
 pub use super::reach::{Metres, Reach};
+use super::nearest::{self, Point, Sighting};
 use super::shapes::Shapes;
 pub use super::terms::TermSet;
 use super::terms::term_mask;
@@ -19,7 +20,7 @@ use crate::domain::eligibility::Names;
 use crate::domain::eligibility::Person;
 use crate::domain::needs::Need;
 use crate::domain::taxonomy::Term;
-use crate::spatial::{self, Coordinates};
+use crate::spatial::{self, Coordinates, ROUGH_ERROR};
 
 /// A loaded area, for residency rules and for placing demand.
 #[derive(Clone, Debug)]
@@ -32,8 +33,6 @@ pub struct Area {
     pub size: f64,
 }
 
-/// A location: (slot, index into the entry's locations).
-type Point = GeomWithData<[f64; 2], (u32, u16)>;
 /// A service area's bounding box: (slot, term mask of the entry, shape id).
 type AreaBox = GeomWithData<Rectangle<[f64; 2]>, (u32, u64, u32)>;
 /// A loaded area's bounding box: its index in `areas`.
@@ -289,7 +288,7 @@ impl SearchIndex {
                 entry.locations.iter().enumerate().map(move |(i, (_, c))| {
                     (
                         tree,
-                        GeomWithData::new([c.longitude, c.latitude], (slot, i as u16)),
+                        GeomWithData::new(nearest::unit(*c), (slot, i as u16)),
                     )
                 })
             })
@@ -469,13 +468,11 @@ impl SearchIndex {
         at: Coordinates,
         radius_metres: f64,
         terms: Option<&TermSet>,
-        keep: impl Fn(u32) -> bool,
+        keep: impl Fn(u32) -> bool + Copy,
     ) -> Vec<(u32, Reach)> {
-        let mut found = self.reach_rough(at, radius_metres, terms, keep);
-        for (slot, reach) in &mut found {
-            *reach = self.exact(at, *slot, *reach);
-        }
-        found
+        self.reach_nearest(at, radius_metres, terms, keep)
+            .map(|(slot, reach)| (slot, self.exact(at, slot, reach)))
+            .collect()
     }
 
     /// The reach made exact: the geodesic distance to its location.
@@ -499,23 +496,22 @@ impl SearchIndex {
         }
     }
 
-    /// Every service that reaches `at` and passes `keep`: a location within
-    /// `radius_metres` (nearest location wins), a service area containing the point,
-    /// or remote delivery with no service area whose residency rule (if any) admits
-    /// it. `terms` limits it to those categories, exactly: only their trees are
+    /// Every service that reaches `at` and passes `keep`, lazily, by the least its
+    /// distance can be (`Reach::low`): first those at a location within
+    /// `radius_metres` (nearest location wins), then those whose service area holds
+    /// the point, then remote ones with no service area whose residency rule (if any)
+    /// admits it. `terms` limits it to those categories, exactly: only their trees are
     /// walked, and service areas and remote services are checked against them;
-    /// `keep` (given the slot, so it reads the entry only if it must)
-    /// runs before any distance is computed. Distances are rough where the rough
-    /// figure settles the radius (see `Metres`); `exact` finishes one.
-    pub fn reach_rough(
-        &self,
+    /// `keep` (given the slot, so it reads the entry only if it must) runs before any
+    /// distance is computed. Distances are rough where the rough figure settles the
+    /// radius (see `Metres`); `exact` finishes one.
+    pub fn reach_nearest<'a>(
+        &'a self,
         at: Coordinates,
         radius_metres: f64,
-        terms: Option<&TermSet>,
-        keep: impl Fn(u32) -> bool,
-    ) -> Vec<(u32, Reach)> {
-        let mut found: Vec<(u32, Reach)> = Vec::new();
-        let envelope = spatial::envelope_around(at, radius_metres);
+        terms: Option<&'a TermSet>,
+        keep: impl Fn(u32) -> bool + Copy + 'a,
+    ) -> impl Iterator<Item = (u32, Reach)> + 'a {
         let trees: Vec<&RTree<Point, Wide>> = match terms {
             Some(set) => set
                 .keys()
@@ -523,62 +519,71 @@ impl SearchIndex {
                 .collect(),
             None => self.points.iter().collect(),
         };
-        for point in trees
-            .into_iter()
-            .flat_map(|tree| tree.locate_in_envelope(&envelope))
-        {
-            let (slot, location) = point.data;
-            if !keep(slot) {
-                continue;
+        let mut walk = nearest::walk(trees, at, radius_metres, keep);
+        let mut located = HashSet::new();
+        let mut rest: Option<std::vec::IntoIter<(u32, Reach)>> = None;
+        std::iter::from_fn(move || {
+            if rest.is_none() {
+                for sighting in walk.by_ref() {
+                    let slot = sighting.slot;
+                    if let Some(reach) = self.settle(at, radius_metres, sighting) {
+                        located.insert(slot);
+                        return Some((slot, reach));
+                    }
+                }
+                rest = Some(self.reach_elsewhere(at, terms, keep, &located).into_iter());
             }
-            let there = Coordinates {
-                latitude: point.geom()[1],
-                longitude: point.geom()[0],
+            rest.as_mut()?.next()
+        })
+    }
+
+    /// A sighted service's reach at its nearest location, if within the radius. The
+    /// sphere and the ellipsoid can disagree on which of two close locations is
+    /// nearer: then each that could be is measured exactly.
+    fn settle(&self, at: Coordinates, radius_metres: f64, sighting: Sighting) -> Option<Reach> {
+        let locations = &self.entry(sighting.slot)?.locations;
+        let rough = Metres {
+            metres: sighting.metres,
+            exact: false,
+        };
+        let (metres, i) = if locations.len() > 1 {
+            locations
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, c))| at.rough_metres(*c) * (1.0 - ROUGH_ERROR) <= rough.high())
+                .map(|(i, (_, c))| {
+                    let exact = Metres {
+                        metres: at.distance_metres(*c),
+                        exact: true,
+                    };
+                    (exact, i as u16)
+                })
+                .min_by(|a, b| a.0.metres.total_cmp(&b.0.metres))?
+        } else if rough.high() <= radius_metres {
+            (rough, sighting.location)
+        } else {
+            let (_, c) = locations.get(usize::from(sighting.location))?;
+            let exact = Metres {
+                metres: at.distance_metres(*c),
+                exact: true,
             };
-            let rough = Metres {
-                metres: at.rough_metres(there),
-                exact: false,
-            };
-            let metres = if rough.high() <= radius_metres {
-                rough
-            } else if rough.low() > radius_metres {
-                continue;
-            } else {
-                let exact = at.distance_metres(there);
-                if exact > radius_metres {
-                    continue;
-                }
-                Metres {
-                    metres: exact,
-                    exact: true,
-                }
-            };
-            found.push((slot, Reach::AtLocation(metres, location)));
-        }
-        // Nearest location per service; exact wherever two could be nearest.
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.low().total_cmp(&b.1.low())));
-        // A service found in two of its categories' trees.
-        found.dedup();
-        let mut nearest: Vec<(u32, Reach)> = Vec::with_capacity(found.len());
-        for group in found.chunk_by(|a, b| a.0 == b.0) {
-            // Sorted by low end: the first is nearest unless another's low end is
-            // under its high end, and then only exact distances can tell.
-            let bound = group[0].1.high();
-            let best = if group.get(1).is_none_or(|second| second.1.low() > bound) {
-                group[0]
-            } else {
-                group
-                    .iter()
-                    .take_while(|f| f.1.low() <= bound)
-                    .map(|&(slot, reach)| (slot, self.exact(at, slot, reach)))
-                    .min_by(|a, b| a.1.low().total_cmp(&b.1.low()))
-                    .unwrap_or(group[0])
-            };
-            nearest.push(best);
-        }
-        let mut found = nearest;
-        // Sorted by slot: a service reached at a location is not reached again.
-        let at_location = |slot: u32| found.binary_search_by_key(&slot, |f| f.0).is_ok();
+            (exact, sighting.location)
+        };
+        (metres.high() <= radius_metres).then_some(Reach::AtLocation(metres, i))
+    }
+
+    /// Services reaching `at` other than at a location (`located` holds those that
+    /// do): by a service area holding the point, or remotely.
+    fn reach_elsewhere(
+        &self,
+        at: Coordinates,
+        terms: Option<&TermSet>,
+        keep: impl Fn(u32) -> bool,
+        located: &HashSet<u32>,
+    ) -> Vec<(u32, Reach)> {
+        let mut found = Vec::new();
+        // A service reached at a location is not reached again.
+        let at_location = |slot: u32| located.contains(&slot);
         let p = [at.longitude, at.latitude];
         // The mask rules most other categories out; past 64 terms it can let some in.
         let mask = terms.map(TermSet::mask);

@@ -9,6 +9,7 @@ mod entry;
 mod handle;
 pub mod index;
 pub mod load;
+mod nearest;
 mod reach;
 mod rows;
 mod shapes;
@@ -304,7 +305,7 @@ pub fn run(
     });
     let today = now.date_naive();
 
-    // Categories are settled by `reach_rough`; most searches filter on nothing else
+    // Categories are settled by `reach_nearest`; most searches filter on nothing else
     // the compact rules do not hold, and then no candidate's entry is read until the
     // page is chosen.
     let reads_entries = text.is_some() || request.capacity.is_some() || verified_after.is_some();
@@ -343,7 +344,7 @@ pub fn run(
             ))
         })
     };
-    let mut reached = index.reach_rough(
+    let reached = index.reach_nearest(
         request.near,
         request.radius_metres,
         wanted_terms.as_ref(),
@@ -354,7 +355,6 @@ pub fn run(
     // last key of a full page, nothing further can enter it, so a page costs about a
     // page of verdicts and geodesics however many services are in range. Suitable
     // services rank before unsuitable ones, which (when asked for) are walked after.
-    reached.sort_unstable_by(|a, b| a.1.low().total_cmp(&b.1.low()));
     let wanted = page.first + 1;
     let mut best: Vec<(Key<&str>, u32, Reach)> = Vec::with_capacity(wanted + 1);
     let settled = |best: &[(Key<&str>, u32, Reach)], unsuitable: bool, reach: &Reach| {
@@ -375,7 +375,7 @@ pub fn run(
     let mut suitable_total = usize::from(after.as_ref().is_some_and(|a| !a.unsuitable));
     let mut unsuitable = Vec::new();
     let mut walked_all = true;
-    for &(slot, reach) in &reached {
+    for (slot, reach) in reached {
         if settled(&best, false, &reach) {
             walked_all = false;
             break;
