@@ -10,8 +10,8 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RStarInsertionStrategy, RTree, RTreeParams};
 
 pub use super::entry::Entry;
-pub use super::reach::{Metres, Reach};
 use super::nearest::{self, Point, Sighting};
+pub use super::reach::{Metres, Reach};
 use super::shapes::Shapes;
 pub use super::terms::TermSet;
 use super::terms::term_mask;
@@ -286,10 +286,7 @@ impl SearchIndex {
             .chain(categories)
             .flat_map(move |tree| {
                 entry.locations.iter().enumerate().map(move |(i, (_, c))| {
-                    (
-                        tree,
-                        GeomWithData::new(nearest::unit(*c), (slot, i as u16)),
-                    )
+                    (tree, GeomWithData::new(nearest::unit(*c), (slot, i as u16)))
                 })
             })
     }

@@ -97,10 +97,13 @@ fn check(record: &Value, authority_id: i32) -> Result<ServiceRecord, FieldError>
     bundle::build(&parsed, authority_id, Utc::now())
 }
 
+/// A record's bundle and its content hash.
+type Bundled = (ServiceRecord, String);
+
 /// A chunk of records, checked: each with its id (or `#n`), and the bundle and
 /// content hash it makes or the reason it fails, and the warnings of those that pass.
 struct Checked {
-    records: Vec<(String, Result<(ServiceRecord, String), FieldError>)>,
+    records: Vec<(String, Result<Bundled, FieldError>)>,
     warnings: Vec<(String, FieldError)>,
 }
 
