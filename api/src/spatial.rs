@@ -48,8 +48,8 @@ impl Coordinates {
     }
 }
 
-/// The mean sphere's radius (GRS80), as `Haversine` measures with.
-pub const MEAN_RADIUS: f64 = 6_371_008.8;
+/// The mean sphere's radius `Haversine` measures with (GRS80).
+pub const MEAN_RADIUS: f64 = Haversine.radius();
 
 /// The most a great-circle distance on the mean sphere differs from the WGS84
 /// geodesic, as a fraction (the ellipsoid's radii of curvature lie within -0.6% and

@@ -79,8 +79,9 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 /// Before each batch of a bulk load: on SQLite, a page cache of 128 MB for the
 /// connection (the default 2 MB thrashes once a load's indexes outgrow it, and a
-/// million-service load slowed to a third of its first speed). The CLI process
-/// that loads holds it only while it runs.
+/// million-service load slowed to a third of its first speed). A connection keeps
+/// it once set: the CLI's loads end with their process, and the demo's seeding in
+/// `serve` is a few hundred rows.
 pub async fn for_bulk_load(txn: &DatabaseTransaction) -> Result<(), DbErr> {
     if txn.get_database_backend() == DatabaseBackend::Sqlite {
         txn.execute_unprepared("PRAGMA cache_size = -131072")

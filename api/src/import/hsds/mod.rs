@@ -178,7 +178,8 @@ async fn write_chunk(
     // Unchanged records of this authority (a re-import) need no write at all.
     let before = checked.len();
     checked.retain(|(_, b, hash)| {
-        stored.get(&b.service.id) != Some(&(b.service.authority_id, Some(hash.clone())))
+        !matches!(stored.get(&b.service.id),
+            Some((owner, Some(stored_hash))) if *owner == b.service.authority_id && stored_hash == hash)
     });
     report.unchanged += before - checked.len();
     let mut seen = HashSet::new();
