@@ -135,6 +135,12 @@ try {
   await tabTo("#mode-gaps", true);
   await press("Space");
   seen.gapFormShown = await page.isVisible("#gap-form");
+  // Befriending for people aged 65 and over: a closed select takes typed letters.
+  await tabTo("#gap-term");
+  await page.keyboard.type("Befriending");
+  seen.gapTerm = await page.inputValue("#gap-term");
+  await tabTo("#age-from");
+  await page.keyboard.type("65");
   await tabTo("#gap-form button[type=submit]");
   await press("Enter");
   await page.waitForSelector("#areas path.shaded", { timeout: 10000 });
@@ -144,6 +150,7 @@ try {
   seen.tableRows = await page.locator("#area-table tbody tr").count();
   seen.tableClasses = await page.$$eval("#area-table tbody td:nth-child(2)", (cells) => [...new Set(cells.map((c) => c.textContent.trim()))]);
   await tabTo("#map");
+  for (let n = 0; n < 6; n++) await press("-");
   seen.areaUnderCross = await text("#area-info");
   await page.screenshot({ path: `${out}/gaps.png` });
   await press("ArrowUp");

@@ -137,6 +137,10 @@ async fn the_map_page_works_by_keyboard_with_no_axe_violations_in_a_real_browser
     assert!(count("reasonsCompared") > 0, "{seen}");
     assert_eq!(seen["reasonMismatches"], json!([]), "{seen}");
     // Gaps: shaded areas, a legend of sensible classes, the same classes in the table.
+    assert_eq!(
+        seen["gapTerm"], "befriending",
+        "typed into the select: {seen}"
+    );
     assert!(count("shaded") > 100, "{seen}");
     assert!(count("colours") > 1, "shades differ: {seen}");
     let legend: Vec<&str> = seen["legend"]

@@ -93,7 +93,7 @@ function resultItem(m, i) {
   }));
   const summary = html("summary", {}, html("span", { className: "name" }, m.service.name), ` — ${where(m)}${m.fit.suitable ? "" : " (not suitable)"}`);
   const details = html("details", {}, summary,
-    html("p", {}, `${m.service.organization.name}. ${where(m).replace(/^./, (c) => c.toUpperCase())}.`),
+    html("p", {}, `Run by ${m.service.organization.name}.`),
     html("p", {}, `${capacityText(m.service.capacity)}.`),
     m.fit.reasons.length ? reasons : html("p", {}, "No criteria to check."));
   const li = html("li", { id: `result-${i}`, className: "result" }, details);
@@ -163,30 +163,41 @@ $("gap-form").addEventListener("submit", async (event) => {
   }
 });
 
-// Legend classes: up to four quantile classes of the areas within reach of a service
-// (bounds rounded to two figures), then "none within reach", then "no figure".
-// Shades run from the best-served class (lightest) to the gaps (darkest).
+// Legend classes, in order from the best served to the gaps: "0" when some areas
+// measure nothing, up to three quantile classes of the rest (bounds rounded to two
+// figures), "none within reach", and "no figure". Shades darken towards the gaps.
 function classesFor(features, measure) {
-  const round = (v) => (v === 0 ? 0 : Number(v.toPrecision(2)));
+  const round = (v) => Number(v.toPrecision(2));
   const fmt = measure === "placesPer1000" ? per1000 : km;
-  const values = features.map((f) => f.properties).filter((p) => p.covered && p[measure] != null).map((p) => p[measure]).sort((a, b) => a - b);
-  const lows = values.length ? [values[0]] : [];
-  for (const k of [1, 2, 3]) {
-    const cut = round(values[Math.floor((k * values.length) / 4)] ?? 0);
+  const within = features.map((f) => f.properties).filter((p) => p.covered && p[measure] != null);
+  const positive = within.map((p) => p[measure]).filter((v) => v > 0).sort((a, b) => a - b);
+  const lows = positive.length ? [positive[0]] : [];
+  for (const k of [1, 2]) {
+    const cut = round(positive[Math.floor((k * positive.length) / 3)] ?? 0);
     if (cut > lows[lows.length - 1]) lows.push(cut);
   }
   const n = lows.length;
-  const classes = lows.map((low, i) => {
-    const rank = measure === "placesPer1000" ? n - 1 - i : i; // fewer places, or further, is worse
-    const label = n === 1 ? (values[0] === values[values.length - 1] ? fmt(low) : `${fmt(low)} to ${fmt(values[values.length - 1])}`)
-      : i === 0 ? `under ${fmt(lows[1])}` : i === n - 1 ? `${fmt(low)} or more` : `${fmt(low)} to under ${fmt(lows[i + 1])}`;
-    return { label, shade: SHADES[n === 1 ? 1 : Math.round((rank * 3) / (n - 1))], count: 0 };
-  });
+  const ranges = lows.map((low, i) => ({
+    label: n === 1 ? `above 0, up to ${fmt(round(positive[positive.length - 1]))}`
+      : i === 0 ? `above 0, under ${fmt(lows[1])}` : i === n - 1 ? `${fmt(low)} or more` : `${fmt(low)} to under ${fmt(lows[i + 1])}`,
+    count: 0,
+  }));
+  const zero = { label: measure === "placesPer1000" ? "none in the area" : "0 m", count: 0 };
+  const ascending = [zero, ...ranges];
+  const ordered = measure === "placesPer1000" ? ascending.reverse() : ascending; // best first
   const none = { label: `no matching service within ${km(REACH_METRES)}`, shade: SHADES[4], count: 0 };
   const noFigure = { label: "no figure", shade: NO_FIGURE, count: 0 };
-  const classOf = (p) => (!p.covered ? none : p[measure] == null ? noFigure : classes[lows.filter((low) => p[measure] >= low).length - 1]);
+  const classOf = (p) => {
+    const v = p[measure];
+    if (!p.covered) return none;
+    if (v == null) return noFigure;
+    return v === 0 ? zero : ranges[lows.filter((low) => v >= low).length - 1];
+  };
   for (const f of features) classOf(f.properties).count += 1;
-  return { list: [...classes, none, noFigure].filter((c) => c.count), classOf, rank: (c) => [none, ...(measure === "placesPer1000" ? classes : [...classes].reverse()), noFigure].indexOf(c) };
+  const used = ordered.filter((c) => c.count);
+  used.forEach((c, r) => { c.shade = SHADES[used.length === 1 ? 1 : Math.round((r * 3) / (used.length - 1))]; });
+  const list = [...used, none, noFigure].filter((c) => c.count);
+  return { list, classOf, worstFirst: [none, ...[...used].reverse(), noFigure] };
 }
 
 function describeGap(p, cls) {
@@ -210,7 +221,10 @@ function showGaps() {
   );
   const rows = features.map((f) => f.properties).map((p) => ({ p, c: classes.classOf(p) }));
   const worseFirst = measure === "placesPer1000" ? 1 : -1;
-  rows.sort((a, b) => classes.rank(a.c) - classes.rank(b.c) || worseFirst * ((a.p[measure] ?? 0) - (b.p[measure] ?? 0)) || a.p.name.localeCompare(b.p.name));
+  const rank = (c) => classes.worstFirst.indexOf(c);
+  const far = (p) => p.nearestServiceMetres ?? Number.MAX_VALUE;
+  rows.sort((a, b) => rank(a.c) - rank(b.c) || worseFirst * ((a.p[measure] ?? 0) - (b.p[measure] ?? 0))
+    || far(b.p) - far(a.p) || a.p.name.localeCompare(b.p.name));
   table.tBodies[0].replaceChildren(...rows.map(({ p, c }) => {
     const button = html("button", { type: "button" }, p.name);
     button.addEventListener("focus", () => showArea(p.code));
