@@ -157,6 +157,9 @@ for (const button of document.querySelectorAll(".controls button")) {
   button.addEventListener("click", () => MOVES[button.dataset.key]());
 }
 
+// Escape hides the figures (they cover a corner of the map).
+document.addEventListener("keydown", (e) => { if (e.key === "Escape") showArea(undefined); });
+
 // Hovering an area describes it.
 areasLayer.addEventListener("pointerover", (e) => { if (!drag || !drag.moved) showArea(e.target.dataset.code); });
 
