@@ -1,6 +1,7 @@
 //! Demo neighbourhoods: a grid of cells over each demo town with a made-up
-//! population, loaded through the same area and population imports as real data,
-//! so the map's base layer and the gap view work with nothing else loaded.
+//! population and a made-up but place-like name, loaded through the same area and
+//! population imports as real data, so the map's base layer and the gap view work
+//! with nothing else loaded.
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
@@ -15,10 +16,26 @@ pub const AREA_TYPE: &str = "neighbourhood";
 const CELLS: usize = 6;
 const LAT_STEP: f64 = 0.01;
 const LON_STEP: f64 = 0.016;
+/// Name parts: a cell is named by its row's first part and its column's second, each
+/// list shifted per town, so names are unique within a town and vary between towns.
+const FIRST: &[&str] = &[
+    "Ash", "Brook", "Oak", "Moss", "Thorn", "Elm", "Kings", "Lark", "Fern", "Hollin", "Stan",
+    "Bram",
+];
+const SECOND: &[&str] = &[
+    "field", "side", "ley", "hurst", "bank", "croft", "dale", "ford",
+];
+
+/// "Thornbank, Sale": deterministic, so codes and names stay put between loads.
+fn cell_name(town_index: usize, town: &str, row: usize, col: usize) -> String {
+    let first = FIRST[(row + 2 * town_index) % FIRST.len()];
+    let second = SECOND[(col + town_index) % SECOND.len()];
+    format!("{first}{second}, {town}")
+}
 
 fn boundaries() -> serde_json::Value {
     let mut features = Vec::new();
-    for (town, outward, lat, lon) in TOWNS {
+    for (t, (town, outward, lat, lon)) in TOWNS.iter().enumerate() {
         let (south, west) = (
             lat - LAT_STEP * CELLS as f64 / 2.0,
             lon - LON_STEP * CELLS as f64 / 2.0,
@@ -31,7 +48,7 @@ fn boundaries() -> serde_json::Value {
                     "type": "Feature",
                     "properties": {
                         "area_code": format!("DEMO-{outward}-{row}{col}"),
-                        "area_name": format!("{town} {}{}", (b'A' + row as u8) as char, col + 1),
+                        "area_name": cell_name(t, town, row, col),
                     },
                     "geometry": { "type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]] },
                 }));
@@ -88,4 +105,23 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<usize> {
     .await?;
     areas::import_population(db, population().as_bytes(), AREA_TYPE).await?;
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_neighbourhoods_have_distinct_place_names() {
+        let features = boundaries();
+        let names: Vec<&str> = features["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["area_name"].as_str().unwrap())
+            .collect();
+        let distinct: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len());
+        assert_eq!(names[0], "Ashfield, Sale");
+    }
 }

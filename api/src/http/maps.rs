@@ -96,7 +96,7 @@ pub async fn gaps_geojson(
         .into_response())
 }
 
-/// The map page and its two files.
+/// The map page and its three files.
 pub async fn page() -> impl IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -104,14 +104,19 @@ pub async fn page() -> impl IntoResponse {
     )
 }
 
+const JAVASCRIPT: (axum::http::HeaderName, &str) = (
+    axum::http::header::CONTENT_TYPE,
+    "text/javascript; charset=utf-8",
+);
+
+/// The map itself: drawing, pan and zoom, areas described on hover and focus.
 pub async fn script() -> impl IntoResponse {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/javascript; charset=utf-8",
-        )],
-        include_str!("map/map.js"),
-    )
+    ([JAVASCRIPT], include_str!("map/map.js"))
+}
+
+/// The search and gap views drawn on the map.
+pub async fn views() -> impl IntoResponse {
+    ([JAVASCRIPT], include_str!("map/views.js"))
 }
 
 pub async fn style() -> impl IntoResponse {

@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(super::oruk::router())
         .route("/", get(super::maps::page))
         .route("/map.js", get(super::maps::script))
+        .route("/views.js", get(super::maps::views))
         .route("/map.css", get(super::maps::style))
         .route("/gaps.geojson", get(super::maps::gaps_geojson));
     // One limiter (one bucket per client) for both; each answers in its own shape.
