@@ -109,14 +109,64 @@ async fn a_restart_restores_the_index_from_its_snapshot_and_catches_up() {
     );
 }
 
+/// A snapshot of `url`'s index saved by a server that has since stopped, in a
+/// folder of its own.
+async fn saved_snapshot(url: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let files = tempfile::tempdir().expect("dir");
+    let path = files.path().join("index.snapshot");
+    let first = TestApp::spawn_on(url, Some(&path)).await;
+    first.state.search.save(&first.db).await.expect("save");
+    (files, path)
+}
+
+/// A stop writes the snapshot only when the index holds something the file does
+/// not: a restart that changed nothing leaves the file as it was (rewriting hundreds
+/// of megabytes made the next start read a file the disk was still flushing).
+#[tokio::test]
+async fn a_snapshot_is_written_again_only_after_a_change() {
+    let (url, _db_dir) = database_with_old_services().await;
+    let (_files, path) = saved_snapshot(&url).await;
+    let modified = || {
+        std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .expect("mtime")
+    };
+    let written = modified();
+
+    let again = TestApp::spawn_on(&url, Some(&path)).await;
+    assert_eq!(again.state.search.opened(), Opened::Snapshot { changed: 0 });
+    let wrote = again.state.search.save(&again.db).await.expect("save");
+    assert!(!wrote, "nothing changed: the file already holds the index");
+    assert_eq!(modified(), written);
+
+    let changed = vec![service("d", "Delta walk", 3.0)];
+    assert!(
+        again
+            .import_hsds(changed, "trafford")
+            .await
+            .failed
+            .is_empty()
+    );
+    again.sync_index().await;
+    let wrote = again.state.search.save(&again.db).await.expect("save");
+    assert!(wrote, "a service was added since the file was written");
+    drop(again);
+    let last = TestApp::spawn_on(&url, Some(&path)).await;
+    assert!(matches!(
+        last.state.search.opened(),
+        Opened::Snapshot { .. }
+    ));
+    assert!(
+        found(&last)
+            .await
+            .contains(&("d".into(), "Delta walk".into()))
+    );
+}
+
 #[tokio::test]
 async fn a_snapshot_from_another_database_or_damaged_is_not_used() {
     let (url, _db_dir) = database_with_old_services().await;
-    let files = tempfile::tempdir().expect("dir");
-    let path = files.path().join("index.snapshot");
-    let first = TestApp::spawn_on(&url, Some(&path)).await;
-    first.state.search.save(&first.db).await.expect("save");
-    drop(first);
+    let (files, path) = saved_snapshot(&url).await;
 
     // Another database, holding only e, given the first one's snapshot.
     let (other_url, _other_dir) = fresh_database().await;

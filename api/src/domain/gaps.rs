@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::area;
 use geo::{Centroid, Contains, Point};
 use rstar::RTree;
@@ -21,6 +21,7 @@ use sea_orm::{
 
 use super::eligibility::{self, Fit, Person};
 use super::search::SearchHandle;
+use super::search::index::{Entry, Probe, SearchIndex};
 use super::validate::{self, Fields};
 use crate::error::{AppError, AppResult};
 use crate::spatial::Coordinates;
@@ -190,14 +191,38 @@ fn band_population(
     )
 }
 
-/// Whether a listing's age range admits someone in the band.
-fn admits_band(listing: &eligibility::Listing, from: Option<u32>, to: Option<u32>) -> bool {
+/// Whether a listing's age range (minimum, maximum) admits someone in the band.
+fn admits_band(ages: (Option<f64>, Option<f64>), from: Option<u32>, to: Option<u32>) -> bool {
     let (band_from, band_to) = (
         f64::from(from.unwrap_or(0)),
         to.map_or(f64::INFINITY, |t| f64::from(t) + 1.0),
     );
-    listing.minimum_age.is_none_or(|min| min < band_to)
-        && listing.maximum_age.is_none_or(|max| max >= band_from)
+    let (minimum, maximum) = ages;
+    minimum.is_none_or(|min| min < band_to) && maximum.is_none_or(|max| max >= band_from)
+}
+
+/// Whether a service is for the band and suits the person: from its compact rules
+/// where they hold it (no listing decoded, as for most of a million), else in full.
+fn suits(
+    index: &SearchIndex,
+    (slot, entry): (u32, &Entry),
+    probe: &Probe,
+    request: &GapRequest,
+    today: NaiveDate,
+) -> bool {
+    let band = |ages| admits_band(ages, request.age_from, request.age_to);
+    if let (Some((suitable, _)), Some(ages)) = (index.verdict(slot, probe), index.ages(slot)) {
+        return suitable && band(ages);
+    }
+    let listing = entry.listing.unpack();
+    band((listing.minimum_age, listing.maximum_age))
+        && Fit::from_reasons(eligibility::assess_with(
+            &request.person,
+            &listing,
+            today,
+            None,
+        ))
+        .suitable
 }
 
 pub async fn service_gaps(
@@ -315,20 +340,13 @@ pub async fn service_gaps(
     let mut points = Vec::new();
     let mut covering = Vec::new();
     let mut places = HashMap::new();
-    for (slot, entry) in index.entries().enumerate() {
+    let probe = index.probe(&request.person, today);
+    for (slot, entry) in index.entries() {
         let matches = wanted.as_ref().is_none_or(|t| t.matches(entry))
-            && admits_band(&entry.listing, request.age_from, request.age_to)
-            && Fit::from_reasons(eligibility::assess_with(
-                &request.person,
-                &entry.listing,
-                today,
-                None,
-            ))
-            .suitable;
+            && suits(&index, (slot, entry), &probe, request, today);
         if !matches {
             continue;
         }
-        let slot = slot as u32;
         places.insert(slot, entry.available_places(now));
         for (_, at) in &entry.locations {
             points.push(Projected::new(projection.at(*at), (slot, *at)));
@@ -502,18 +520,9 @@ mod tests {
 
     #[test]
     fn a_listing_admits_a_band_when_their_ages_overlap() {
-        let listing = |min, max| eligibility::Listing {
-            minimum_age: min,
-            maximum_age: max,
-            ..Default::default()
-        };
-        assert!(admits_band(&listing(Some(60.0), None), Some(65), None));
-        assert!(!admits_band(&listing(None, Some(25.0)), Some(65), None));
-        assert!(admits_band(
-            &listing(Some(18.0), Some(65.0)),
-            Some(65),
-            None
-        ));
-        assert!(!admits_band(&listing(Some(16.0), None), Some(0), Some(15)));
+        assert!(admits_band((Some(60.0), None), Some(65), None));
+        assert!(!admits_band((None, Some(25.0)), Some(65), None));
+        assert!(admits_band((Some(18.0), Some(65.0)), Some(65), None));
+        assert!(!admits_band((Some(16.0), None), Some(0), Some(15)));
     }
 }

@@ -15,7 +15,8 @@ pub struct Entry {
     pub id: String,
     /// As listed: a search page's `service { id name }` is answered from here.
     pub name: String,
-    pub listing: Listing,
+    /// Kept encoded: `listing.unpack()` reads it.
+    pub listing: Packed,
     /// (location id, point).
     pub locations: Vec<(String, Coordinates)>,
     /// Category term ids.
@@ -37,6 +38,25 @@ pub struct Entry {
     /// Delivered online or by telephone.
     pub remote: bool,
     pub residency_area: Option<String>,
+}
+
+/// A listing kept encoded (postcard bytes): one allocation of tens of bytes where
+/// the decoded form takes a few hundred bytes over a dozen allocations. At a million
+/// services that halves the index; searches read a listing in full only for the
+/// page's reasons and for the rare rules the compact form cannot hold.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Packed(Box<[u8]>);
+
+impl Packed {
+    pub fn of(listing: &Listing) -> Self {
+        // Encoding plain owned data into a Vec cannot fail.
+        Self(postcard::to_stdvec(listing).unwrap_or_default().into())
+    }
+
+    pub fn unpack(&self) -> Listing {
+        // Bytes written by `of` above, never from outside.
+        postcard::from_bytes(&self.0).unwrap_or_default()
+    }
 }
 
 impl Entry {

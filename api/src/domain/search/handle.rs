@@ -31,6 +31,10 @@ struct Follow {
     scanned_at: Option<DateTime<Utc>>,
     applied: HashMap<String, DateTime<Utc>>,
     areas: usize,
+    /// The snapshot file holds the services the index holds: a stop then need not
+    /// write it again (a rewrite of hundreds of megabytes that the next start would
+    /// read while the disk still flushes it).
+    saved: bool,
 }
 
 impl Follow {
@@ -40,6 +44,7 @@ impl Follow {
     fn begin(&mut self, scanned_at: DateTime<Utc>, areas: usize, entries: &[Vec<index::Entry>]) {
         self.scanned_at = Some(scanned_at);
         self.areas = areas;
+        self.saved = false;
         for entry in entries.iter().flatten() {
             if entry.updated_at >= scanned_at - LAG {
                 self.applied.insert(entry.id.clone(), entry.updated_at);
@@ -224,6 +229,7 @@ impl SearchHandle {
             .await
             .begin(header.scanned_at, areas.len(), &entries);
         self.fill(db, entries, areas).await?;
+        self.follow.lock().await.saved = true;
         let indexed = started.elapsed() - read;
         let changed = self.sync(db).await?;
         let counted = load::searchable_count(db).await?;
@@ -242,20 +248,24 @@ impl SearchHandle {
         Ok(Ok(changed))
     }
 
-    /// Save the index to its snapshot file, if it has one. Searches go on meanwhile;
-    /// changes wait for the save (about a second at 1M services).
-    pub async fn save(&self, db: &DatabaseConnection) -> Result<(), SaveError> {
+    /// Save the index to its snapshot file, if it has one and the file does not
+    /// already hold what the index holds. Searches go on meanwhile; changes wait for
+    /// the save (about a second at 1M services). Returns whether it wrote.
+    pub async fn save(&self, db: &DatabaseConnection) -> Result<bool, SaveError> {
         let Some(path) = self.snapshot.clone() else {
-            return Ok(());
+            return Ok(false);
         };
         let _one_at_a_time = self.saving.lock().await;
         // Every writer (`sync`, `refresh`) takes `follow` before the index: holding it
         // for the save keeps the index still while it is read a chunk at a time
         // (searches go on), so no service is written twice, from two slots.
-        let frozen = self.follow.clone().lock_owned().await;
+        let mut frozen = self.follow.clone().lock_owned().await;
         let Some(scanned_at) = frozen.scanned_at else {
-            return Ok(());
+            return Ok(false);
         };
+        if frozen.saved && path.exists() {
+            return Ok(false);
+        }
         let header = snapshot::Header {
             format: snapshot::FORMAT,
             database: crate::db::instance_id(db).await?,
@@ -264,8 +274,7 @@ impl SearchHandle {
             newest_change: load::newest_change(db).await?,
         };
         let handle = self.clone();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let _frozen = frozen;
+        frozen = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
             let mut writer = snapshot::Writer::create(&path, &header)?;
             let mut start = 0;
             loop {
@@ -283,22 +292,24 @@ impl SearchHandle {
                 };
                 writer.chunk(chunk)?;
             }
-            writer.finish()
+            writer.finish()?;
+            Ok(frozen)
         })
         .await
         .map_err(|_| SaveError::Io(std::io::Error::other("snapshot writer panicked")))??;
-        Ok(())
+        frozen.saved = true;
+        Ok(true)
     }
 
     /// `save`, with the outcome logged (for background saves).
     pub async fn save_logged(&self, db: &DatabaseConnection) {
         let started = std::time::Instant::now();
         match self.save(db).await {
-            Ok(()) if self.snapshot.is_some() => tracing::info!(
+            Ok(true) => tracing::info!(
                 seconds = started.elapsed().as_secs_f64(),
                 "search index snapshot saved"
             ),
-            Ok(()) => {}
+            Ok(false) => {}
             Err(e) => tracing::warn!(cause = %e, "search index snapshot not saved"),
         }
     }
@@ -357,6 +368,7 @@ impl SearchHandle {
                 index.upsert(entry);
             }
         }
+        follow.saved = false;
         follow.applied.extend(changed);
         follow.scanned_at = Some(scan_started);
         follow.applied.retain(|_, at| *at >= scan_started - LAG);
@@ -369,6 +381,7 @@ impl SearchHandle {
         let mut follow = self.follow.lock().await;
         let entries = load::entries(db, load::Scope::Ids(ids), self.policy).await?;
         let mut index = self.write();
+        follow.saved = false;
         for id in ids {
             index.remove(id);
         }

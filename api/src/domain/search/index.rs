@@ -9,13 +9,16 @@ use geo::{BoundingRect, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RStarInsertionStrategy, RTree, RTreeParams};
 
-pub use super::entry::Entry;
+pub use super::entry::{Entry, Packed};
+use super::ids::Ids;
 use super::nearest::{self, Point, Sighting};
 pub use super::reach::{Metres, Reach};
+use super::rules::RuleBook;
 use super::shapes::Shapes;
 pub use super::terms::TermSet;
 use super::terms::term_mask;
-use super::verdict::{Compact, Dictionary, Probe};
+pub use super::verdict::Probe;
+use super::verdict::{Compact, Dictionary};
 use crate::domain::eligibility::Names;
 use crate::domain::eligibility::Person;
 use crate::domain::needs::Need;
@@ -32,6 +35,9 @@ pub struct Area {
     /// Planar area in square degrees: only to prefer the smallest containing area.
     pub size: f64,
 }
+
+/// A free slot's rules: none, so it gets no quick verdict.
+const NO_RULES: u32 = u32::MAX;
 
 /// A service area's bounding box: (slot, term mask of the entry, shape id).
 type AreaBox = GeomWithData<Rectangle<[f64; 2]>, (u32, u64, u32)>;
@@ -61,11 +67,12 @@ fn envelope(shape: &MultiPolygon<f64>) -> Option<Rectangle<[f64; 2]>> {
 #[derive(Default)]
 pub struct SearchIndex {
     slots: Vec<Option<Entry>>,
-    /// Each slot's rules in compact form, for quick verdicts (see `verdict`).
-    compact: Vec<Compact>,
+    /// Each slot's rules in compact form, for quick verdicts (see `verdict`): the
+    /// id of its set in `rules` (`NO_RULES` for a free slot).
+    compact: Vec<u32>,
+    rules: RuleBook,
     codes: Dictionary,
-    /// Ids are many and hashed often: foldhash is several times quicker than SipHash.
-    by_id: HashMap<String, u32, foldhash::fast::RandomState>,
+    by_id: Ids,
     free: Vec<u32>,
     /// Locations, in one tree per category (`tree_of`): a category search walks only
     /// its categories' trees, so its cost follows the services of those categories in
@@ -90,7 +97,7 @@ impl SearchIndex {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+        self.by_id.len() == 0
     }
 
     /// Slots in use or free: `entry` answers for every slot below this.
@@ -102,9 +109,10 @@ impl SearchIndex {
         self.slots.get(slot as usize).and_then(Option::as_ref)
     }
 
-    /// Every service in the index (for whole-map questions such as gaps).
-    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.slots.iter().flatten()
+    /// Every service in the index with its slot (for whole-map questions such as gaps).
+    pub fn entries(&self) -> impl Iterator<Item = (u32, &Entry)> {
+        (self.slots.iter().enumerate())
+            .filter_map(|(slot, entry)| Some((slot as u32, entry.as_ref()?)))
     }
 
     /// Loaded areas, in code order.
@@ -252,17 +260,19 @@ impl SearchIndex {
                     RTree::bulk_load(boxes),
                 )
             });
-            let mut by_id = HashMap::with_capacity_and_hasher(total, Default::default());
+            let mut by_id = Ids::with_capacity(total);
             let mut codes = Dictionary::default();
+            let mut rules = RuleBook::default();
             self.compact = Vec::with_capacity(total);
             // Every slot holds an entry here: none has been freed yet.
             for (slot, entry) in self.slots.iter().flatten().enumerate() {
-                by_id.insert(entry.id.clone(), slot as u32);
-                let rules = Compact::of(&entry.listing, entry.residency_area.is_some(), &mut codes);
-                self.compact.push(rules);
+                by_id.insert(&self.slots, slot as u32);
+                self.compact
+                    .push(rules.add(Self::compact_of(entry, &mut codes)));
             }
             self.by_id = by_id;
             self.codes = codes;
+            self.rules = rules;
             trees.join()
         });
         match trees {
@@ -309,10 +319,11 @@ impl SearchIndex {
     }
 
     pub fn remove(&mut self, id: &str) {
-        let Some(slot) = self.by_id.remove(id) else {
+        let Some(slot) = self.by_id.remove(&self.slots, id) else {
             return;
         };
-        self.compact[slot as usize] = Compact::FULL;
+        let rules = std::mem::replace(&mut self.compact[slot as usize], NO_RULES);
+        self.rules.release(rules);
         if let Some(entry) = self.slots[slot as usize].take() {
             for (tree, point) in Self::points_of(&entry, slot) {
                 self.points[tree].remove(&point);
@@ -326,12 +337,9 @@ impl SearchIndex {
         self.free.push(slot);
     }
 
-    fn compact_of(&mut self, entry: &Entry) -> Compact {
-        Compact::of(
-            &entry.listing,
-            entry.residency_area.is_some(),
-            &mut self.codes,
-        )
+    fn compact_of(entry: &Entry, codes: &mut Dictionary) -> Compact {
+        let listing = entry.listing.unpack();
+        Compact::of(&listing, entry.residency_area.is_some(), codes)
     }
 
     /// The person compiled for `verdict`.
@@ -342,7 +350,13 @@ impl SearchIndex {
     /// Whether a slot's service suits the probed person, and how many criteria are
     /// unknown, from its compact rules; `None` when it must be assessed in full.
     pub fn verdict(&self, slot: u32, probe: &Probe) -> Option<(bool, u32)> {
-        probe.verdict(self.compact.get(slot as usize)?)
+        probe.verdict(self.rules.get(*self.compact.get(slot as usize)?)?)
+    }
+
+    /// A slot's age range (minimum, maximum) from its compact rules; `None` when they
+    /// do not hold it (a listing assessed in full).
+    pub fn ages(&self, slot: u32) -> Option<(Option<f64>, Option<f64>)> {
+        self.rules.get(*self.compact.get(slot as usize)?)?.ages()
     }
 
     fn intern(&mut self, entry: &mut Entry) {
@@ -369,11 +383,12 @@ impl SearchIndex {
             Some(slot) => slot,
             None => {
                 self.slots.push(None);
-                self.compact.push(Compact::FULL);
+                self.compact.push(NO_RULES);
                 (self.slots.len() - 1) as u32
             }
         };
-        self.compact[slot as usize] = self.compact_of(&entry);
+        let rules = Self::compact_of(&entry, &mut self.codes);
+        self.compact[slot as usize] = self.rules.add(rules);
         for (tree, point) in Self::points_of(&entry, slot) {
             if self.points.len() <= tree {
                 self.points.resize_with(tree + 1, RTree::new_with_params);
@@ -386,8 +401,8 @@ impl SearchIndex {
         if entry.is_national_remote() {
             self.remote.insert(slot);
         }
-        self.by_id.insert(entry.id.clone(), slot);
         self.slots[slot as usize] = Some(entry);
+        self.by_id.insert(&self.slots, slot);
     }
 
     /// How service `id` reaches `at`, if it does (for one change, not a search).
@@ -398,7 +413,7 @@ impl SearchIndex {
         radius_metres: f64,
         terms: Option<&TermSet>,
     ) -> Option<Reach> {
-        let slot = *self.by_id.get(id)?;
+        let slot = self.by_id.get(&self.slots, id)?;
         self.reach(at, radius_metres, terms, |found| found == slot)
             .into_iter()
             .find(|(found, _)| *found == slot)
@@ -441,7 +456,7 @@ impl SearchIndex {
 
     /// What the index holds for service `id`.
     pub fn entry_of(&self, id: &str) -> Option<&Entry> {
-        self.entry(*self.by_id.get(id)?)
+        self.entry(self.by_id.get(&self.slots, id)?)
     }
 
     /// Whether a residency rule admits a point: `None` when the area is not loaded.
@@ -640,7 +655,7 @@ pub(super) mod tests {
         Entry {
             id: id.into(),
             name: id.into(),
-            listing: Listing::default(),
+            listing: Packed::of(&Listing::default()),
             locations: vec![(format!("{id}-loc"), at)],
             terms: terms.iter().map(|t| t.to_string()).collect(),
             term_keys: vec![],

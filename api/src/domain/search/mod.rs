@@ -7,11 +7,13 @@
 
 mod entry;
 mod handle;
+mod ids;
 pub mod index;
 pub mod load;
 mod nearest;
 mod reach;
 mod rows;
+mod rules;
 mod shapes;
 mod terms;
 mod verdict;
@@ -167,7 +169,7 @@ fn assess_into(
     reasons: &mut Vec<Reason>,
 ) {
     let names = explain.then(|| index.names());
-    eligibility::assess_into(person, &entry.listing, today, names, reasons);
+    eligibility::assess_into(person, &entry.listing.unpack(), today, names, reasons);
     if let Some(code) = &entry.residency_area {
         let inside = near.and_then(|at| index.resident(code, at));
         let area = index.area(code).map_or(code.as_str(), |a| a.name.as_str());
@@ -507,7 +509,10 @@ mod tests {
 
     fn entry(id: String, at: Coordinates, minimum_age: Option<f64>) -> index::Entry {
         let mut entry = index::tests::entry(&id, &[], at);
-        entry.listing.minimum_age = minimum_age;
+        entry.listing = index::Packed::of(&crate::domain::eligibility::Listing {
+            minimum_age,
+            ..Default::default()
+        });
         entry
     }
 
@@ -547,7 +552,7 @@ mod tests {
             .map(|e| {
                 let m = near.distance_metres(e.locations[0].1);
                 (
-                    e.listing.minimum_age.is_some(),
+                    e.listing.unpack().minimum_age.is_some(),
                     (m * 1000.0).round() as u64,
                     e.id.clone(),
                     m,

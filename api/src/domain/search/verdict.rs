@@ -66,13 +66,13 @@ fn lookup(vocabulary: &HashMap<String, u32>, codes: &[String]) -> u64 {
 }
 
 /// A restricted-to / suitable-for rule pair as bit sets.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 struct Rule {
     restricted: u64,
     suitable: u64,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct CompactSession {
     days: u8,
     opens: u16,
@@ -103,7 +103,40 @@ pub struct Compact {
     session_count: u8,
 }
 
+/// Two listings with the same rules share one copy in the index (see `rules`).
+impl PartialEq for Compact {
+    fn eq(&self, other: &Self) -> bool {
+        self.identity() == other.identity()
+    }
+}
+
+impl Eq for Compact {}
+
+impl std::hash::Hash for Compact {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.identity().hash(state);
+    }
+}
+
 impl Compact {
+    /// Every field, ages by their bits (an age is never NaN: validation refuses it).
+    fn identity(&self) -> impl PartialEq + std::hash::Hash + '_ {
+        let ages = (
+            self.minimum_age.map(f64::to_bits),
+            self.maximum_age.map(f64::to_bits),
+        );
+        let codes = (self.genders, self.circumstances, self.languages);
+        let modes = (self.access, self.delivery, self.referral);
+        let prices = (self.open_price, self.concessions, self.concession_count);
+        let sessions = (self.sessions, self.session_count);
+        (self.full, ages, codes, modes, prices, sessions)
+    }
+
+    /// The age range (minimum, maximum); `None` for a listing assessed in full.
+    pub fn ages(&self) -> Option<(Option<f64>, Option<f64>)> {
+        (!self.full).then_some((self.minimum_age, self.maximum_age))
+    }
+
     /// A listing assessed the long way.
     pub const FULL: Compact = Compact {
         full: true,

@@ -12,7 +12,7 @@ use crate::domain::codes::{
     ReferralRoute, codes_in as codes_of, days_in,
 };
 use crate::domain::eligibility::{Listing, Session};
-use crate::domain::search::entry::Entry;
+use crate::domain::search::entry::{Entry, Packed};
 use crate::domain::validate;
 use crate::spatial::{self, Coordinates};
 
@@ -43,7 +43,7 @@ impl Parts {
             terms: self.terms.get(&id).cloned().unwrap_or_default(),
             term_keys: Vec::new(),
             locations,
-            listing,
+            listing: Packed::of(&listing),
             capacity: self.capacity(&id, policy),
             last_verified_at: service.last_verified_at,
             updated_at: service.updated_at,
