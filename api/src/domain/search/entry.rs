@@ -10,22 +10,24 @@ use crate::spatial::Coordinates;
 
 /// Everything search needs about one service.
 /// Saved as is by `snapshot` (bump `snapshot::FORMAT` when its shape changes).
+/// Strings and lists are boxed slices: held a million times, a `String` or `Vec`'s
+/// spare capacity word costs 8 MB each, and none of them grows once built.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
-    pub id: String,
+    pub id: Box<str>,
     /// As listed: a search page's `service { id name }` is answered from here.
-    pub name: String,
+    pub name: Box<str>,
     /// Kept encoded: `listing.unpack()` reads it.
     pub listing: Packed,
     /// (location id, point).
-    pub locations: Vec<(String, Coordinates)>,
+    pub locations: Box<[(Box<str>, Coordinates)]>,
     /// Category term ids.
-    pub terms: Vec<String>,
+    pub terms: Box<[Box<str>]>,
     /// The same, interned by the index (filled on insert) so filtering hashes nothing.
     #[serde(skip)]
-    pub term_keys: Vec<u32>,
+    pub term_keys: Box<[u32]>,
     /// Lower-case name and description, for `text`.
-    pub text: String,
+    pub text: Box<str>,
     /// Recorded status, when it expires, and the places available.
     #[serde(with = "crate::domain::wire::capacity")]
     pub capacity: Option<(CapacityStatus, DateTime<Utc>, Option<i32>)>,
@@ -34,10 +36,10 @@ pub struct Entry {
     /// The service row's `updated_at` when loaded, to follow changes.
     #[serde(with = "crate::domain::wire")]
     pub updated_at: DateTime<Utc>,
-    pub service_areas: Vec<MultiPolygon<f64>>,
+    pub service_areas: Box<[MultiPolygon<f64>]>,
     /// Delivered online or by telephone.
     pub remote: bool,
-    pub residency_area: Option<String>,
+    pub residency_area: Option<Box<str>>,
 }
 
 /// A listing kept encoded (postcard bytes): one allocation of tens of bytes where
@@ -71,7 +73,7 @@ impl Entry {
     /// held in this order put a search's candidates, which share a category and a
     /// neighbourhood, in a few runs of neighbouring slots rather than all over a
     /// gigabyte (a candidate's rules read at a random slot cost a cache miss each).
-    pub fn locality(&self) -> (Option<String>, u32) {
+    pub fn locality(&self) -> (Option<Box<str>>, u32) {
         let cell = self.locations.first().map_or(u32::MAX, |(_, at)| {
             let x = ((at.longitude + 180.0) / 360.0 * 65535.0) as u32;
             let y = ((at.latitude + 90.0) / 180.0 * 65535.0) as u32;

@@ -47,7 +47,7 @@ impl Follow {
         self.saved = false;
         for entry in entries.iter().flatten() {
             if entry.updated_at >= scanned_at - LAG {
-                self.applied.insert(entry.id.clone(), entry.updated_at);
+                self.applied.insert(entry.id.to_string(), entry.updated_at);
             }
         }
     }
@@ -387,7 +387,9 @@ impl SearchHandle {
         }
         for entry in entries {
             // The follower need not reload what is applied here.
-            follow.applied.insert(entry.id.clone(), entry.updated_at);
+            follow
+                .applied
+                .insert(entry.id.to_string(), entry.updated_at);
             index.upsert(entry);
         }
         Ok(())

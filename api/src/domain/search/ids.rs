@@ -17,7 +17,7 @@ pub struct Ids {
 
 /// The id of the entry in `slot`, if it holds one.
 fn id_at(slots: &[Option<Entry>], slot: u32) -> Option<&str> {
-    Some(slots.get(slot as usize)?.as_ref()?.id.as_str())
+    Some(&slots.get(slot as usize)?.as_ref()?.id)
 }
 
 impl Ids {

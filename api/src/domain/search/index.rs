@@ -364,11 +364,11 @@ impl SearchIndex {
         entry.term_keys = entry
             .terms
             .iter()
-            .map(|t| match interned.get(t) {
+            .map(|t| match interned.get(&**t) {
                 Some(&key) => key,
                 None => {
                     let key = interned.len() as u32;
-                    interned.insert(t.clone(), key);
+                    interned.insert(t.to_string(), key);
                     key
                 }
             })
@@ -656,14 +656,14 @@ pub(super) mod tests {
             id: id.into(),
             name: id.into(),
             listing: Packed::of(&Listing::default()),
-            locations: vec![(format!("{id}-loc"), at)],
-            terms: terms.iter().map(|t| t.to_string()).collect(),
-            term_keys: vec![],
-            text: String::new(),
+            locations: Box::new([(format!("{id}-loc").into(), at)]),
+            terms: terms.iter().map(|&t| t.into()).collect(),
+            term_keys: Box::default(),
+            text: Box::default(),
             capacity: None,
             last_verified_at: None,
             updated_at: DateTime::<Utc>::MIN_UTC,
-            service_areas: vec![],
+            service_areas: Box::default(),
             remote: false,
             residency_area: None,
         }
@@ -690,7 +690,7 @@ pub(super) mod tests {
         let mut ids: Vec<String> = index
             .reach(at, 1000.0, set.as_ref(), |_| true)
             .into_iter()
-            .filter_map(|(slot, _)| Some(index.entry(slot)?.id.clone()))
+            .filter_map(|(slot, _)| Some(index.entry(slot)?.id.to_string()))
             .collect();
         ids.sort();
         ids
@@ -710,7 +710,7 @@ pub(super) mod tests {
             entry("nowhere", &[], at(53.425, -2.32)),
         ];
         entries.sort_by_cached_key(Entry::locality);
-        let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+        let ids: Vec<&str> = entries.iter().map(|e| &*e.id).collect();
         let sale = ids.iter().position(|id| *id == "sale-walk");
         let sale_2 = ids.iter().position(|id| *id == "sale-walk-2");
         assert_eq!(
@@ -737,8 +737,8 @@ pub(super) mod tests {
             .map(|name| entry(&format!("at-{name}"), &[name.as_str()], at))
             .collect();
         let mut area = entry("area-t65", &["t65"], at);
-        area.locations.clear();
-        area.service_areas = vec![square];
+        area.locations = Box::default();
+        area.service_areas = Box::new([square]);
         entries.push(area);
         let mut index = SearchIndex::default();
         index.rebuild(vec![entries]);

@@ -172,7 +172,7 @@ fn assess_into(
     eligibility::assess_into(person, &entry.listing.unpack(), today, names, reasons);
     if let Some(code) = &entry.residency_area {
         let inside = near.and_then(|at| index.resident(code, at));
-        let area = index.area(code).map_or(code.as_str(), |a| a.name.as_str());
+        let area = index.area(code).map_or(&**code, |a| a.name.as_str());
         reasons.push(eligibility::residency(area, inside, explain));
     }
 }
@@ -187,7 +187,7 @@ fn need_reason(
     serves: &std::collections::HashSet<String>,
 ) -> Reason {
     let need_name = need.name.to_lowercase();
-    match entry.terms.iter().find(|t| serves.contains(*t)) {
+    match entry.terms.iter().find(|t| serves.contains(&***t)) {
         Some(term) => Reason {
             criterion: eligibility::Criterion::Need,
             outcome: Outcome::Met,
@@ -252,7 +252,7 @@ fn consider<'a>(
         unsuitable: candidate.unsuitable,
         millimetres: millimetres(reach.metres().unwrap_or(f64::MAX), f64::round),
         unknowns: candidate.unknowns,
-        id: entry.id.as_str(),
+        id: &*entry.id,
     };
     if after.is_some_and(|after| key <= after.borrowed()) {
         return;
@@ -458,14 +458,17 @@ pub fn run(
                 Reach::AtLocation(metres, i) => (
                     Some(metres.metres),
                     ReachKind::AtLocation,
-                    entry.locations.get(i as usize).map(|(id, _)| id.clone()),
+                    entry
+                        .locations
+                        .get(i as usize)
+                        .map(|(id, _)| id.to_string()),
                 ),
                 Reach::ServiceArea => (None, ReachKind::ServiceArea, None),
                 Reach::Remote => (None, ReachKind::Remote, None),
             };
             Some(Found {
-                service_id: entry.id.clone(),
-                name: entry.name.clone(),
+                service_id: entry.id.to_string(),
+                name: entry.name.to_string(),
                 distance_metres,
                 reach,
                 nearest_location_id,
@@ -554,7 +557,7 @@ mod tests {
                 (
                     e.listing.unpack().minimum_age.is_some(),
                     (m * 1000.0).round() as u64,
-                    e.id.clone(),
+                    e.id.to_string(),
                     m,
                 )
             })
@@ -623,7 +626,7 @@ mod tests {
                                 / (111_200.0 * near.latitude.to_radians().cos()),
                     )
                     .unwrap_or_else(|_| unreachable!());
-                    (format!("m{i:02}-{k}"), at)
+                    (format!("m{i:02}-{k}").into(), at)
                 })
                 .collect();
             entries.push(e);

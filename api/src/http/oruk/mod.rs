@@ -141,10 +141,10 @@ async fn near(
             match reach {
                 Reach::Remote => {}
                 Reach::ServiceArea => {
-                    in_range.push(entry.id.clone());
-                    covering.insert(entry.id.clone());
+                    in_range.push(entry.id.to_string());
+                    covering.insert(entry.id.to_string());
                 }
-                Reach::AtLocation(..) => in_range.push(entry.id.clone()),
+                Reach::AtLocation(..) => in_range.push(entry.id.to_string()),
             }
         }
     }

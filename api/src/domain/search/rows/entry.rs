@@ -38,19 +38,25 @@ impl Parts {
             .any(|m| matches!(m, DeliveryMode::Online | DeliveryMode::Telephone));
         let description = service.description.as_deref().unwrap_or_default();
         Entry {
-            text: format!("{} {description}", service.name).to_lowercase(),
-            name: service.name,
-            terms: self.terms.get(&id).cloned().unwrap_or_default(),
-            term_keys: Vec::new(),
-            locations,
+            text: format!("{} {description}", service.name)
+                .to_lowercase()
+                .into(),
+            name: service.name.into(),
+            terms: (self.terms.get(&id).into_iter().flatten())
+                .map(|t| t.as_str().into())
+                .collect(),
+            term_keys: Box::default(),
+            locations: (locations.into_iter())
+                .map(|(id, at)| (id.into(), at))
+                .collect(),
             listing: Packed::of(&listing),
             capacity: self.capacity(&id, policy),
             last_verified_at: service.last_verified_at,
             updated_at: service.updated_at,
-            service_areas: self.service_areas(&id),
+            service_areas: self.service_areas(&id).into(),
             remote,
-            residency_area: service.residency_area_code,
-            id,
+            residency_area: service.residency_area_code.map(Into::into),
+            id: id.into(),
         }
     }
 
