@@ -23,9 +23,6 @@ const MAGIC: &[u8; 8] = b"SPSNAP\r\n";
 /// Bump whenever `domain::search::index::Entry`, or anything it holds, changes shape:
 /// older files are then refused rather than misread.
 pub const FORMAT: u32 = 2;
-/// Entries per chunk: chunks decode on every core, and are read from the index
-/// under short read locks when written.
-pub const CHUNK: usize = 20_000;
 
 /// What a snapshot was written from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -283,7 +283,8 @@ impl SearchHandle {
                     if start >= index.slot_count() {
                         break;
                     }
-                    let end = (start + snapshot::CHUNK).min(index.slot_count());
+                    // A page a chunk: a restart makes each chunk a page as it is.
+                    let end = (start + index::PAGE).min(index.slot_count());
                     let entries: Vec<_> = (start..end)
                         .filter_map(|slot| index.entry(slot as u32))
                         .collect();

@@ -6,7 +6,7 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
-use super::entry::Entry;
+use super::slots::Slots;
 
 #[derive(Default)]
 pub struct Ids {
@@ -16,8 +16,8 @@ pub struct Ids {
 }
 
 /// The id of the entry in `slot`, if it holds one.
-fn id_at(slots: &[Option<Entry>], slot: u32) -> Option<&str> {
-    Some(&slots.get(slot as usize)?.as_ref()?.id)
+fn id_at(slots: &Slots, slot: u32) -> Option<&str> {
+    Some(&slots.get(slot)?.id)
 }
 
 impl Ids {
@@ -32,7 +32,7 @@ impl Ids {
         self.table.len()
     }
 
-    pub fn get(&self, slots: &[Option<Entry>], id: &str) -> Option<u32> {
+    pub fn get(&self, slots: &Slots, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         let found = self
             .table
@@ -41,7 +41,7 @@ impl Ids {
     }
 
     /// Record the slot of the entry now in it (a slot not holding one is ignored).
-    pub fn insert(&mut self, slots: &[Option<Entry>], slot: u32) {
+    pub fn insert(&mut self, slots: &Slots, slot: u32) {
         let Some(id) = id_at(slots, slot) else {
             return;
         };
@@ -51,7 +51,7 @@ impl Ids {
     }
 
     /// Forget `id`, returning its slot; call before the entry leaves the slot.
-    pub fn remove(&mut self, slots: &[Option<Entry>], id: &str) -> Option<u32> {
+    pub fn remove(&mut self, slots: &Slots, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         let found = self
             .table

@@ -15,6 +15,8 @@ use super::nearest::{self, Point, Sighting};
 pub use super::reach::{Metres, Reach};
 use super::rules::RuleBook;
 use super::shapes::Shapes;
+pub use super::slots::PAGE;
+use super::slots::Slots;
 pub use super::terms::TermSet;
 use super::terms::term_mask;
 pub use super::verdict::Probe;
@@ -38,6 +40,21 @@ pub struct Area {
 
 /// A free slot's rules: none, so it gets no quick verdict.
 const NO_RULES: u32 = u32::MAX;
+
+/// The entry's categories as the index's keys, each category keyed once, so
+/// filtering hashes nothing.
+fn intern(interned: &mut HashMap<String, u32>, entry: &mut Entry) {
+    entry.term_keys = (entry.terms.iter())
+        .map(|t| match interned.get(&**t) {
+            Some(&key) => key,
+            None => {
+                let key = interned.len() as u32;
+                interned.insert(t.to_string(), key);
+                key
+            }
+        })
+        .collect();
+}
 
 /// A service area's bounding box: (slot, term mask of the entry, shape id).
 type AreaBox = GeomWithData<Rectangle<[f64; 2]>, (u32, u64, u32)>;
@@ -66,7 +83,7 @@ fn envelope(shape: &MultiPolygon<f64>) -> Option<Rectangle<[f64; 2]>> {
 
 #[derive(Default)]
 pub struct SearchIndex {
-    slots: Vec<Option<Entry>>,
+    slots: Slots,
     /// Each slot's rules in compact form, for quick verdicts (see `verdict`): the
     /// id of its set in `rules` (`NO_RULES` for a free slot).
     compact: Vec<u32>,
@@ -106,13 +123,12 @@ impl SearchIndex {
     }
 
     pub fn entry(&self, slot: u32) -> Option<&Entry> {
-        self.slots.get(slot as usize).and_then(Option::as_ref)
+        self.slots.get(slot)
     }
 
     /// Every service in the index with its slot (for whole-map questions such as gaps).
     pub fn entries(&self) -> impl Iterator<Item = (u32, &Entry)> {
-        (self.slots.iter().enumerate())
-            .filter_map(|(slot, entry)| Some((slot as u32, entry.as_ref()?)))
+        self.slots.iter()
     }
 
     /// Loaded areas, in code order.
@@ -222,33 +238,30 @@ impl SearchIndex {
     }
 
     /// Replace the whole index (start-up), building the trees in bulk. Slots follow
-    /// the order of the chunks (see `Entry::locality`), and no entry is moved more
-    /// than once here. The trees
-    /// are built on a second thread while the ids and compact rules are filled in.
+    /// the order of the chunks (see `Entry::locality`), a chunk a page where it lies
+    /// (`Slots`). The trees are built on a second thread while the ids and compact
+    /// rules are filled in.
     pub fn rebuild(&mut self, chunks: Vec<Vec<Entry>>) {
         let total = chunks.iter().map(Vec::len).sum();
-        self.slots = Vec::with_capacity(total);
-        self.free.clear();
+        (self.slots, self.free) = Slots::from_chunks(chunks);
         self.remote.clear();
         self.shapes = Shapes::default();
         let mut points: Vec<Vec<Point>> = Vec::new();
         let mut boxes = Vec::new();
-        for mut entry in chunks.into_iter().flatten() {
-            self.intern(&mut entry);
-            let slot = self.slots.len() as u32;
-            for (tree, point) in Self::points_of(&entry, slot) {
+        for (slot, entry) in self.slots.iter_mut() {
+            intern(&mut self.interned, entry);
+            for (tree, point) in Self::points_of(entry, slot) {
                 if points.len() <= tree {
                     points.resize_with(tree + 1, Vec::new);
                 }
                 points[tree].push(point);
             }
-            boxes.extend(Self::boxes_of(&entry, slot, |shape| {
+            boxes.extend(Self::boxes_of(entry, slot, |shape| {
                 Some(self.shapes.add(shape))
             }));
             if entry.is_national_remote() {
                 self.remote.insert(slot);
             }
-            self.slots.push(Some(entry));
         }
         let trees = std::thread::scope(|scope| {
             let trees = scope.spawn(|| {
@@ -263,12 +276,10 @@ impl SearchIndex {
             let mut by_id = Ids::with_capacity(total);
             let mut codes = Dictionary::default();
             let mut rules = RuleBook::default();
-            self.compact = Vec::with_capacity(total);
-            // Every slot holds an entry here: none has been freed yet.
-            for (slot, entry) in self.slots.iter().flatten().enumerate() {
-                by_id.insert(&self.slots, slot as u32);
-                self.compact
-                    .push(rules.add(Self::compact_of(entry, &mut codes)));
+            self.compact = vec![NO_RULES; self.slots.len()];
+            for (slot, entry) in self.slots.iter() {
+                by_id.insert(&self.slots, slot);
+                self.compact[slot as usize] = rules.add(Self::compact_of(entry, &mut codes));
             }
             self.by_id = by_id;
             self.codes = codes;
@@ -324,7 +335,7 @@ impl SearchIndex {
         };
         let rules = std::mem::replace(&mut self.compact[slot as usize], NO_RULES);
         self.rules.release(rules);
-        if let Some(entry) = self.slots[slot as usize].take() {
+        if let Some(entry) = self.slots.take(slot) {
             for (tree, point) in Self::points_of(&entry, slot) {
                 self.points[tree].remove(&point);
             }
@@ -359,33 +370,16 @@ impl SearchIndex {
         self.rules.get(*self.compact.get(slot as usize)?)?.ages()
     }
 
-    fn intern(&mut self, entry: &mut Entry) {
-        let interned = &mut self.interned;
-        entry.term_keys = entry
-            .terms
-            .iter()
-            .map(|t| match interned.get(&**t) {
-                Some(&key) => key,
-                None => {
-                    let key = interned.len() as u32;
-                    interned.insert(t.to_string(), key);
-                    key
-                }
-            })
-            .collect();
-    }
-
     /// Insert or replace one service.
     pub fn upsert(&mut self, mut entry: Entry) {
         self.remove(&entry.id);
-        self.intern(&mut entry);
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push(None);
-                self.compact.push(NO_RULES);
-                (self.slots.len() - 1) as u32
-            }
+        intern(&mut self.interned, &mut entry);
+        if self.free.is_empty() {
+            self.free.extend(self.slots.grow());
+            self.compact.resize(self.slots.len(), NO_RULES);
+        }
+        let Some(slot) = self.free.pop() else {
+            return;
         };
         let rules = Self::compact_of(&entry, &mut self.codes);
         self.compact[slot as usize] = self.rules.add(rules);
@@ -401,7 +395,7 @@ impl SearchIndex {
         if entry.is_national_remote() {
             self.remote.insert(slot);
         }
-        self.slots[slot as usize] = Some(entry);
+        self.slots.put(slot, entry);
         self.by_id.insert(&self.slots, slot);
     }
 

@@ -15,6 +15,7 @@ mod reach;
 mod rows;
 mod rules;
 mod shapes;
+mod slots;
 mod terms;
 mod verdict;
 
