@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::config::{DatabaseArgs, ServeArgs};
+use crate::config::{DatabaseArgs, ServeArgs, SyncArgs};
 use crate::domain::auth;
 use crate::domain::codes::Role;
 use crate::domain::referral::seal::{DataKey, KEY_VARIABLE};
@@ -51,6 +51,30 @@ pub enum Command {
     /// Referrals' personal data.
     #[command(subcommand)]
     Referrals(ReferralsCommand),
+    /// Pull partners' directories into an authority's listings.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCommand {
+    /// An Open Referral UK (HSDS 3) API: its `/services`, page by page, through the
+    /// importer's checks; then only changes (`modified_after`); services a full pull
+    /// no longer lists, or the feed marks inactive, are retired.
+    Oruk {
+        /// The API's base URL (`https://partner.example.org/api`; its /services is read).
+        url: String,
+        /// Slug of the authority that owns the pulled listings (created if missing).
+        #[arg(long)]
+        authority: String,
+        /// Keep pulling at this interval (`15m`, `1h`, …) until stopped.
+        #[arg(long, value_parser = crate::config::parse_every)]
+        every: Option<std::time::Duration>,
+        #[command(flatten)]
+        sync: SyncArgs,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -335,6 +359,44 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 ExitCode::FAILURE
             })
         }
+        Command::Sync(SyncCommand::Oruk {
+            url,
+            authority,
+            every,
+            sync,
+            database,
+        }) => {
+            let conn = open(&database).await?;
+            let owner = auth::ensure_authority(&conn, &authority, &authority).await?;
+            let options = sync.options();
+            let Some(every) = every else {
+                let started = std::time::Instant::now();
+                let report = import::sync::pull(&conn, &owner, &url, &options).await?;
+                println!("{report}\nin {:.1}s", started.elapsed().as_secs_f64());
+                return Ok(if report.succeeded() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                });
+            };
+            let pulling =
+                import::sync::keep_pulling(
+                    conn,
+                    owner,
+                    url,
+                    every,
+                    options,
+                    |outcome| match outcome {
+                        Ok(report) => println!("{report}"),
+                        Err(e) => println!("pull refused: {}", e.detail()),
+                    },
+                );
+            tokio::select! {
+                () = pulling => {}
+                () = stop_signal() => {}
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import(ImportCommand::Areas {
             file,
             area_type,
@@ -460,6 +522,49 @@ fn erase_on_time(db: sea_orm::DatabaseConnection, days: u32) {
     });
 }
 
+/// Pull a feed on schedule inside the server: each pull logged (failed records by
+/// id and field path, never their content) and counted in `/metrics`.
+fn keep_feed_pulled(
+    state: &AppState,
+    owner: entity::authority::Model,
+    url: String,
+    every: std::time::Duration,
+    sync: &SyncArgs,
+) {
+    let metrics = state.metrics.clone();
+    let label = url.clone();
+    let pulling = import::sync::keep_pulling(
+        state.db.clone(),
+        owner,
+        url,
+        every,
+        sync.options(),
+        move |outcome| {
+            metrics.pulled(&label, outcome);
+            match outcome {
+                Ok(report) => {
+                    for (id, e) in &report.import.failed {
+                        tracing::warn!(feed = %label, record = %id, path = %e.path, problem = %e.message, "feed record refused");
+                    }
+                    tracing::info!(
+                        feed = %label,
+                        written = report.import.written,
+                        unchanged = report.import.unchanged,
+                        failed = report.import.failed.len(),
+                        retired = report.retired,
+                        pages = report.pages,
+                        full = report.full,
+                        stopped = report.stopped.as_deref().unwrap_or(""),
+                        "feed pulled"
+                    );
+                }
+                Err(e) => tracing::info!(feed = %label, cause = %e.detail(), "feed not pulled"),
+            }
+        },
+    );
+    tokio::spawn(pulling);
+}
+
 async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
     let key = data_key(&args)?;
     let conn = open(&args.database).await?;
@@ -493,6 +598,16 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
         );
     }
     erase_on_time(state.db.clone(), args.referral_retention_days);
+    for target in &args.feeds {
+        let owner = auth::ensure_authority(&state.db, &target.authority, &target.authority).await?;
+        keep_feed_pulled(
+            &state,
+            owner,
+            target.url.clone(),
+            args.sync_every,
+            &args.sync,
+        );
+    }
     // Other processes (imports, replicas) write too: follow the database.
     state
         .search

@@ -62,6 +62,73 @@ pub struct ServeArgs {
     pub referral_retention_days: u32,
     #[command(flatten)]
     pub http: HttpArgs,
+    /// Keep a partner's Open Referral UK API pulled into an authority's listings:
+    /// `https://partner.example.org/api=authority-slug`; repeat for more feeds
+    /// (comma-separated in the environment). One pull at a time per feed, whichever
+    /// replica runs it.
+    #[arg(long = "sync", env = "SIGNPOST_SYNC", value_delimiter = ',', value_parser = parse_feed)]
+    pub feeds: Vec<FeedTarget>,
+    /// How often each `--sync` feed is pulled (`15m`, `1h`, …).
+    #[arg(long, env = "SIGNPOST_SYNC_EVERY", default_value = "15m", value_parser = parse_every)]
+    pub sync_every: std::time::Duration,
+    #[command(flatten)]
+    pub sync: SyncArgs,
+}
+
+/// A feed to keep pulled, and the authority whose listings it feeds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeedTarget {
+    pub url: String,
+    pub authority: String,
+}
+
+fn parse_feed(text: &str) -> Result<FeedTarget, String> {
+    let (url, authority) = text
+        .rsplit_once('=')
+        .filter(|(url, authority)| !url.trim().is_empty() && !authority.trim().is_empty())
+        .ok_or_else(|| format!("'{text}' is not <url>=<authority>"))?;
+    let url = crate::domain::feeds::base_url(url).map_err(|e| e.detail())?;
+    Ok(FeedTarget {
+        url,
+        authority: authority.trim().to_string(),
+    })
+}
+
+/// A pulling interval: at least a second.
+pub fn parse_every(text: &str) -> Result<std::time::Duration, String> {
+    let every = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("'{text}' is not a duration like 15m or 1h: {e}"))?;
+    if every < std::time::Duration::from_secs(1) {
+        return Err(format!("'{text}' is shorter than a second"));
+    }
+    Ok(every)
+}
+
+/// How feeds are pulled (`sync oruk`, `serve --sync`).
+#[derive(Args, Clone, Debug)]
+pub struct SyncArgs {
+    /// Services asked for per page.
+    #[arg(long, env = "SIGNPOST_SYNC_PER_PAGE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub per_page: u32,
+    /// How often a pull reads every service and retires those the feed no longer
+    /// lists; pulls between ask only for changes.
+    #[arg(long, env = "SIGNPOST_SYNC_FULL_EVERY", default_value = "24h", value_parser = parse_every)]
+    pub full_every: std::time::Duration,
+    /// Tries after the first for a failed request, waiting 2 s, 4 s, 8 s, … between.
+    #[arg(long, env = "SIGNPOST_SYNC_RETRIES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+}
+
+impl SyncArgs {
+    pub fn options(&self) -> crate::import::sync::Options {
+        crate::import::sync::Options {
+            per_page: self.per_page,
+            full_every: chrono::Duration::from_std(self.full_every)
+                .unwrap_or(chrono::Duration::MAX),
+            retries: self.retries,
+            ..crate::import::sync::Options::default()
+        }
+    }
 }
 
 impl ServeArgs {

@@ -16,6 +16,7 @@ pub mod capacity;
 pub mod capacity_event;
 pub mod cost_option;
 pub mod eligibility;
+pub mod feed;
 pub mod instance;
 pub mod language;
 pub mod location;

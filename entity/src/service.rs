@@ -40,6 +40,11 @@ pub struct Model {
     pub retired_at: Option<DateTimeUtc>,
     /// SHA-256 of the HSDS record last imported, so an unchanged re-import writes nothing.
     pub import_hash: Option<String>,
+    /// The feed the service was pulled from (`feed.id`), the id its publisher gave
+    /// it, and when its current content was fetched; empty for listings made here.
+    pub feed_id: Option<String>,
+    pub source_id: Option<String>,
+    pub fetched_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,7 @@ mod m20261130_000002_referral;
 mod m20261130_000003_starter_vocabulary;
 mod m20261130_000004_needs;
 mod m20261130_000005_eligibility_vocabularies;
+mod m20261201_000001_feeds;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_starter_vocabulary::Migration),
             Box::new(m20261130_000004_needs::Migration),
             Box::new(m20261130_000005_eligibility_vocabularies::Migration),
+            Box::new(m20261201_000001_feeds::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ mod cli;
 mod database;
 mod demo;
 mod faults;
+mod feeds;
 mod gaps;
 mod graphql_http;
 mod hardening;

@@ -13,6 +13,7 @@ const NOISE: &[&str] = &[
     "updatedAt",
     "version",
     "import_hash",
+    "fetched_at",
     "updated_by",
 ];
 

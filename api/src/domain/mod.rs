@@ -6,6 +6,7 @@ pub mod capacity;
 pub mod codes;
 pub mod edit;
 pub mod eligibility;
+pub mod feeds;
 pub mod freshness;
 pub mod gaps;
 pub mod history;

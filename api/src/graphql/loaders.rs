@@ -72,6 +72,7 @@ by_id_loader!(ServiceById, service);
 by_id_loader!(OrganizationById, organization);
 by_id_loader!(TermById, taxonomy_term);
 by_id_loader!(LocationById, location);
+by_id_loader!(FeedById, feed);
 children_loader!(CapacitiesOfService, capacity, ServiceId, service_id);
 children_loader!(CostOptionsOfService, cost_option, ServiceId, service_id);
 children_loader!(SchedulesOfService, schedule, ServiceId, service_id);

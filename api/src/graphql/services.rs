@@ -9,7 +9,7 @@ use tokio::sync::OnceCell;
 use super::details::{Capacity, CostOption, Eligibility, Language, Schedule, ServiceArea};
 use super::enums::{AccessibilityFeature, DeliveryMode, Freshness, ReferralRoute, ServiceStatus};
 use super::loaders::{
-    CapacitiesOfService, CostOptionsOfService, LanguagesOfService, LocationsOfService,
+    CapacitiesOfService, CostOptionsOfService, FeedById, LanguagesOfService, LocationsOfService,
     OrganizationById, SchedulesOfService, ServiceAreasOfService, ServiceById, TermsOfService,
 };
 use super::organizations::Organization;
@@ -63,6 +63,19 @@ impl Service {
             .await
             .map_err(Into::into)
     }
+}
+
+/// A pulled listing's provenance.
+#[derive(async_graphql::SimpleObject)]
+pub struct ServiceSource {
+    /// The base URL of the Open Referral UK API it was pulled from.
+    pub feed: String,
+    /// The id the publisher gives it (ours is made from this and the feed, so two
+    /// feeds' ids never collide).
+    pub source_id: String,
+    /// When its current content was fetched (a pull that finds it unchanged writes
+    /// nothing, so this is when it last changed at its source).
+    pub fetched_at: DateTime<Utc>,
 }
 
 #[Object]
@@ -121,6 +134,22 @@ impl Service {
     /// A short-term notice (closures, changes).
     async fn alert(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         Ok(self.row(ctx).await?.alert.as_deref())
+    }
+    /// Where the listing came from when it was pulled from a partner's feed
+    /// (`signpost sync oruk`); null for listings made or imported here.
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<ServiceSource>> {
+        let row = self.row(ctx).await?;
+        let (Some(feed), Some(source_id)) = (&row.feed_id, &row.source_id) else {
+            return Ok(None);
+        };
+        let feed = load(ctx, FeedById(feed.clone()))
+            .await?
+            .ok_or_else(|| AppError::internal("a pulled service's feed is missing"))?;
+        Ok(Some(ServiceSource {
+            feed: feed.url,
+            source_id: source_id.clone(),
+            fetched_at: row.fetched_at.unwrap_or(row.updated_at),
+        }))
     }
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
         let id = self.row(ctx).await?.organization_id.clone();

@@ -15,6 +15,8 @@ use prometheus::{
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 use super::state::AppState;
+use crate::error::AppResult;
+use crate::import::sync::SyncReport;
 
 /// Distinct operation names tracked before new ones are counted as `other`.
 const MAX_OPERATION_NAMES: usize = 200;
@@ -28,6 +30,8 @@ pub struct Metrics {
     pool_idle: IntGauge,
     index_services: IntGauge,
     subscriptions: IntGauge,
+    feed_pulls: IntCounterVec,
+    feed_records: IntCounterVec,
     names: Mutex<HashSet<String>>,
 }
 
@@ -73,6 +77,22 @@ impl Metrics {
         )?;
         registry.register(Box::new(index_services.clone()))?;
         registry.register(Box::new(subscriptions.clone()))?;
+        let feed_pulls = IntCounterVec::new(
+            Opts::new(
+                "signpost_feed_pulls_total",
+                "Pulls of --sync feeds by outcome: complete, stopped (resumes next time), refused (another process holds the feed, or the database failed)",
+            ),
+            &["feed", "outcome"],
+        )?;
+        let feed_records = IntCounterVec::new(
+            Opts::new(
+                "signpost_feed_records_total",
+                "Records of --sync feeds by outcome: written, unchanged, failed, retired",
+            ),
+            &["feed", "outcome"],
+        )?;
+        registry.register(Box::new(feed_pulls.clone()))?;
+        registry.register(Box::new(feed_records.clone()))?;
         Ok(Self {
             registry,
             http_responses,
@@ -82,6 +102,8 @@ impl Metrics {
             pool_idle,
             index_services,
             subscriptions,
+            feed_pulls,
+            feed_records,
             names: Mutex::default(),
         })
     }
@@ -97,6 +119,28 @@ impl Metrics {
         self.operations
             .with_label_values(&[label.as_str()])
             .observe(seconds);
+    }
+
+    /// A `--sync` feed's pull (feeds are few and named by the operator).
+    pub fn pulled(&self, feed: &str, outcome: &AppResult<SyncReport>) {
+        let result = match outcome {
+            Ok(report) if report.stopped.is_some() => "stopped",
+            Ok(_) => "complete",
+            Err(_) => "refused",
+        };
+        self.feed_pulls.with_label_values(&[feed, result]).inc();
+        if let Ok(report) = outcome {
+            for (records, count) in [
+                ("written", report.import.written),
+                ("unchanged", report.import.unchanged),
+                ("failed", report.import.failed.len()),
+                ("retired", report.retired),
+            ] {
+                self.feed_records
+                    .with_label_values(&[feed, records])
+                    .inc_by(count as u64);
+            }
+        }
     }
 
     pub fn error(&self, code: &str) {

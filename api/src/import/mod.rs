@@ -5,6 +5,7 @@ pub mod areas;
 pub mod hsds;
 pub mod needs;
 pub mod postcodes;
+pub mod sync;
 pub mod taxonomy;
 
 use indicatif::{ProgressBar, ProgressStyle};

@@ -13,10 +13,12 @@ use entity::{
     language, location, organization, schedule, service, service_area, service_at_location,
     service_taxonomy, taxonomy, taxonomy_term,
 };
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::record::{FieldError, ServiceRecord};
 use crate::db::upsert;
+use crate::domain::codes::ServiceStatus;
 
 /// Why a record did not land.
 #[derive(Debug)]
@@ -186,6 +188,9 @@ async fn insert_all(
             row.retired_at = old.retired_at;
             row.last_verified_at = row.last_verified_at.or(old.last_verified_at);
         }
+        if row.feed_id.is_some() {
+            row.retired_at = pulled_retirement(&row.status, old.and_then(|o| o.retired_at), now);
+        }
         let id = row.id.clone();
         organizations.extend(bundle.organization);
         taxonomies.extend(bundle.taxonomies);
@@ -295,6 +300,83 @@ async fn insert_all(
             .await?;
     }
     Ok(())
+}
+
+/// A feed is the source of its services' status: one it marks inactive is retired
+/// (since it was first, if it already was), one it lists as anything else is live.
+fn pulled_retirement(
+    status: &str,
+    retired_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    (ServiceStatus::from_code(status) == Some(ServiceStatus::Inactive))
+        .then(|| retired_at.unwrap_or(now))
+}
+
+/// Retire these services (a feed no longer lists them): gone from search and lists,
+/// kept for history, each change audited. Already retired ones are left alone.
+/// Returns how many were retired.
+pub async fn retire(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let mut retired = 0;
+    for chunk in ids.chunks(500) {
+        let rows = service::Entity::find()
+            .filter(service::Column::Id.is_in(chunk.iter().cloned()))
+            .filter(service::Column::RetiredAt.is_null())
+            .all(db)
+            .await?;
+        if rows.is_empty() {
+            continue;
+        }
+        let audits = rows.iter().map(|old| {
+            let mut new = old.clone();
+            new.retired_at = Some(now);
+            new.status = ServiceStatus::Inactive.code().to_string();
+            new.version += 1;
+            new.updated_at = now;
+            new.import_hash = None;
+            audit_event::ActiveModel {
+                authority_id: Set(Some(old.authority_id)),
+                actor: Set(actor.to_string()),
+                entity: Set("service".to_string()),
+                entity_id: Set(old.id.clone()),
+                action: Set("retire".to_string()),
+                before: Set(serde_json::to_value(old).ok()),
+                after: Set(serde_json::to_value(&new).ok()),
+                request_id: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            }
+        });
+        audit_event::Entity::insert_many(audits.collect::<Vec<_>>())
+            .exec_without_returning(db)
+            .await?;
+        service::Entity::update_many()
+            .col_expr(service::Column::RetiredAt, Expr::value(now))
+            .col_expr(
+                service::Column::Status,
+                Expr::value(ServiceStatus::Inactive.code()),
+            )
+            .col_expr(
+                service::Column::Version,
+                Expr::col(service::Column::Version).add(1),
+            )
+            .col_expr(service::Column::UpdatedAt, Expr::value(now))
+            // No longer what its source says: listed again, it is written again.
+            .col_expr(
+                service::Column::ImportHash,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(service::Column::Id.is_in(rows.iter().map(|r| r.id.clone())))
+            .exec(db)
+            .await?;
+        retired += rows.len();
+    }
+    Ok(retired)
 }
 
 /// Write one record, new or seen before.

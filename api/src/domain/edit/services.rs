@@ -75,6 +75,9 @@ pub async fn create(
         updated_at: now,
         retired_at: None,
         import_hash: None,
+        feed_id: None,
+        source_id: None,
+        fetched_at: None,
     };
     draft.apply(&mut row, editor.fields)?;
     let parts = draft.parts(&row.id, row.authority_id, editor.fields)?;

@@ -40,6 +40,14 @@ impl ImportReport {
     pub fn landed(&self) -> usize {
         self.written + self.unchanged
     }
+
+    /// Add another part of the same load (a feed's next page).
+    pub fn merge(&mut self, other: Self) {
+        self.written += other.written;
+        self.unchanged += other.unchanged;
+        self.failed.extend(other.failed);
+        self.warnings.extend(other.warnings);
+    }
 }
 
 impl std::fmt::Display for ImportReport {
@@ -97,6 +105,50 @@ fn check(record: &Value, authority_id: i32) -> Result<ServiceRecord, FieldError>
     bundle::build(&parsed, authority_id, Utc::now())
 }
 
+/// Records pulled from a feed: their ids are moved into the feed's namespace (so two
+/// feeds' ids never collide) and each service keeps where it came from.
+#[derive(Clone, Debug)]
+pub struct Pulled {
+    pub feed_id: String,
+    /// The feed's URL: writes are audited as `feed:<url>`.
+    pub url: String,
+    pub namespace: uuid::Uuid,
+    pub fetched_at: chrono::DateTime<Utc>,
+}
+
+impl Pulled {
+    /// The id a feed's own id becomes here.
+    pub fn local_id(&self, source_id: &str) -> String {
+        uuid::Uuid::new_v5(&self.namespace, source_id.trim().as_bytes()).to_string()
+    }
+
+    /// Move the ids of the record's own objects (the service, its organization,
+    /// locations, schedules, …) into the namespace. Category terms and vocabularies
+    /// are shared between publishers and keep theirs.
+    fn rename(&self, value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    match key.as_str() {
+                        "attributes" | "taxonomy_term" | "taxonomy_detail" | "taxonomy_term_id"
+                        | "taxonomy_id" | "parent_id" => {}
+                        _ if key == "id" || key.ends_with("_id") => {
+                            if let Value::String(id) = value
+                                && !id.trim().is_empty()
+                            {
+                                *id = self.local_id(id);
+                            }
+                        }
+                        _ => self.rename(value),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.rename(item)),
+            _ => {}
+        }
+    }
+}
+
 /// A record's bundle and its content hash.
 type Bundled = (ServiceRecord, String);
 
@@ -119,16 +171,33 @@ fn content_hash(record: &Value) -> String {
 /// Check one chunk of records; `first` is the index of its first record in the file
 /// (to name records without an id). Pure work, run on the parser's thread when
 /// streaming so it overlaps the database's.
-fn check_chunk(chunk: &[Value], first: usize, authority_id: i32) -> Checked {
+fn check_chunk(
+    chunk: &[Value],
+    first: usize,
+    authority_id: i32,
+    pulled: Option<&Pulled>,
+) -> Checked {
     let mut checked = Checked {
         records: Vec::with_capacity(chunk.len()),
         warnings: Vec::new(),
     };
     for (offset, record) in chunk.iter().enumerate() {
+        // Reported by the id its publisher knows it by.
         let id = record_id(record, first + offset);
-        let outcome = check(record, authority_id).map(|bundle| {
+        let renamed = pulled.map(|pulled| {
+            let mut record = record.clone();
+            pulled.rename(&mut record);
+            record
+        });
+        let record = renamed.as_ref().unwrap_or(record);
+        let outcome = check(record, authority_id).map(|mut bundle| {
             let warnings = bundle.warnings.iter().map(|w| (id.clone(), w.clone()));
             checked.warnings.extend(warnings);
+            if let Some(pulled) = pulled {
+                bundle.service.feed_id = Some(pulled.feed_id.clone());
+                bundle.service.source_id = Some(id.trim().to_string());
+                bundle.service.fetched_at = Some(pulled.fetched_at);
+            }
             let hash = content_hash(record);
             (bundle, hash)
         });
@@ -141,10 +210,9 @@ fn check_chunk(chunk: &[Value], first: usize, authority_id: i32) -> Checked {
 async fn write_chunk(
     db: &DatabaseConnection,
     chunk: Checked,
-    authority: &authority::Model,
+    actor: &str,
     report: &mut ImportReport,
 ) -> AppResult<()> {
-    let actor = format!("import:{}", authority.slug);
     report.warnings.extend(chunk.warnings);
     let mut checked: Vec<(String, ServiceRecord, String)> = Vec::new();
     for (id, outcome) in chunk.records {
@@ -192,7 +260,7 @@ async fn write_chunk(
             .map(|(_, b, h)| (b.clone(), h.clone()))
             .collect();
         let savepoint = txn.begin().await?;
-        match write::write_new(&savepoint, batch, &actor, Utc::now()).await {
+        match write::write_new(&savepoint, batch, actor, Utc::now()).await {
             Ok(written) => {
                 savepoint.commit().await?;
                 report.written += written;
@@ -209,7 +277,7 @@ async fn write_chunk(
     }
     for (id, bundle, hash) in one_by_one {
         let savepoint = txn.begin().await?;
-        match write::write(&savepoint, bundle, hash, &actor, Utc::now()).await {
+        match write::write(&savepoint, bundle, hash, actor, Utc::now()).await {
             Ok(outcome) => {
                 savepoint.commit().await?;
                 match outcome {
@@ -248,16 +316,42 @@ pub async fn import(
     authority: &authority::Model,
 ) -> AppResult<ImportReport> {
     let bar = super::progress(records.len() as u64, "services");
-    let mut report = ImportReport::default();
-    for (index, chunk) in records.chunks(CHUNK).enumerate() {
-        let checked = check_chunk(chunk, index * CHUNK, authority.id);
-        write_chunk(db, checked, authority, &mut report).await?;
-        bar.inc(chunk.len() as u64);
-        acknowledge(index * CHUNK + chunk.len());
-    }
+    let report = import_records(db, &records, authority, None, &bar).await?;
     bar.finish_and_clear();
     if report.written > 0 {
         crate::db::after_bulk_load(db).await?;
+    }
+    Ok(report)
+}
+
+/// Import one page of records pulled from a feed, owned by `authority`.
+pub async fn import_pulled(
+    db: &DatabaseConnection,
+    records: &[Value],
+    authority: &authority::Model,
+    pulled: &Pulled,
+) -> AppResult<ImportReport> {
+    let bar = indicatif::ProgressBar::hidden();
+    import_records(db, records, authority, Some(pulled), &bar).await
+}
+
+async fn import_records(
+    db: &DatabaseConnection,
+    records: &[Value],
+    authority: &authority::Model,
+    pulled: Option<&Pulled>,
+    bar: &indicatif::ProgressBar,
+) -> AppResult<ImportReport> {
+    let actor = match pulled {
+        Some(pulled) => format!("feed:{}", pulled.url),
+        None => format!("import:{}", authority.slug),
+    };
+    let mut report = ImportReport::default();
+    for (index, chunk) in records.chunks(CHUNK).enumerate() {
+        let checked = check_chunk(chunk, index * CHUNK, authority.id, pulled);
+        write_chunk(db, checked, &actor, &mut report).await?;
+        bar.inc(chunk.len() as u64);
+        acknowledge(index * CHUNK + chunk.len());
     }
     Ok(report)
 }
@@ -279,9 +373,10 @@ async fn import_array(
             authority_id,
         })
     });
+    let actor = format!("import:{}", authority.slug);
     let mut report = ImportReport::default();
     while let Some((chunk, end)) = incoming.recv().await {
-        write_chunk(db, chunk, authority, &mut report).await?;
+        write_chunk(db, chunk, &actor, &mut report).await?;
         acknowledge(end);
     }
     parser
@@ -303,7 +398,7 @@ struct Chunks {
 
 impl Chunks {
     fn send<E: serde::de::Error>(&self, chunk: &[Value], first: usize) -> Result<(), E> {
-        let checked = check_chunk(chunk, first, self.authority_id);
+        let checked = check_chunk(chunk, first, self.authority_id, None);
         // The importer stopped (a database failure): stop reading too.
         self.chunks
             .blocking_send((checked, first + chunk.len()))
