@@ -11,7 +11,7 @@ use crate::config::{DatabaseArgs, ServeArgs, SyncArgs};
 use crate::domain::auth;
 use crate::domain::codes::Role;
 use crate::domain::referral::seal::{DataKey, KEY_VARIABLE};
-use crate::domain::search::Opened;
+use crate::domain::search::{Opened, SearchHandle};
 use crate::error::AppError;
 use crate::graphql::{self, SchemaOptions};
 use crate::http::state::AppState;
@@ -351,8 +351,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let conn = open(&database).await?;
             let owner = auth::ensure_authority(&conn, &authority, &authority).await?;
             let started = std::time::Instant::now();
+            let since = chrono::Utc::now();
             let report = import::hsds::import_file(&conn, &file, &owner).await?;
             println!("{report} in {:.1}s", started.elapsed().as_secs_f64());
+            let source = crate::domain::duplicates::Source::Authority(owner.id);
+            let candidates = import::match_duplicates(&conn, None, &source, since).await?;
+            if candidates > 0 {
+                println!("{candidates} duplicate candidate(s) to review (duplicateCandidates)");
+            }
             Ok(if report.failed.is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -371,7 +377,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let options = sync.options();
             let Some(every) = every else {
                 let started = std::time::Instant::now();
-                let report = import::sync::pull(&conn, &owner, &url, &options).await?;
+                let report =
+                    import::sync::pull_and_match(&conn, None, &owner, &url, &options).await?;
                 println!("{report}\nin {:.1}s", started.elapsed().as_secs_f64());
                 return Ok(if report.succeeded() {
                     ExitCode::SUCCESS
@@ -379,18 +386,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     ExitCode::FAILURE
                 });
             };
+            // Read once, kept current between pulls, to match duplicates.
+            let search = SearchHandle::open(&conn, crate::domain::Policy::default(), None).await?;
             let pulling =
-                import::sync::keep_pulling(
-                    conn,
-                    owner,
-                    url,
-                    every,
-                    options,
-                    |outcome| match outcome {
+                import::sync::keep_pulling(conn, search, owner, url, every, options, |outcome| {
+                    match outcome {
                         Ok(report) => println!("{report}"),
                         Err(e) => println!("pull refused: {}", e.detail()),
-                    },
-                );
+                    }
+                });
             tokio::select! {
                 () = pulling => {}
                 () = stop_signal() => {}
@@ -535,6 +539,7 @@ fn keep_feed_pulled(
     let label = url.clone();
     let pulling = import::sync::keep_pulling(
         state.db.clone(),
+        state.search.clone(),
         owner,
         url,
         every,

@@ -15,6 +15,7 @@ pub mod authority;
 pub mod capacity;
 pub mod capacity_event;
 pub mod cost_option;
+pub mod duplicate_candidate;
 pub mod eligibility;
 pub mod feed;
 pub mod instance;

@@ -16,6 +16,9 @@ pub struct Model {
     pub website: Option<String>,
     pub phone: Option<String>,
     pub uri: Option<String>,
+    /// Third-party identifiers (HSDS `organization_identifiers`): a JSON array of
+    /// `{ "scheme": "GB-CHC", "type": "Charity number", "identifier": "1234567" }`.
+    pub identifiers: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -45,6 +45,9 @@ pub struct Model {
     pub feed_id: Option<String>,
     pub source_id: Option<String>,
     pub fetched_at: Option<DateTimeUtc>,
+    /// The service kept in its place when an editor settled the two as duplicates:
+    /// this one is retired, still readable by id.
+    pub replaced_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

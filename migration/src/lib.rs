@@ -23,6 +23,7 @@ mod m20261130_000003_starter_vocabulary;
 mod m20261130_000004_needs;
 mod m20261130_000005_eligibility_vocabularies;
 mod m20261201_000001_feeds;
+mod m20261201_000002_duplicates;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_needs::Migration),
             Box::new(m20261130_000005_eligibility_vocabularies::Migration),
             Box::new(m20261201_000001_feeds::Migration),
+            Box::new(m20261201_000002_duplicates::Migration),
         ]
     }
 }

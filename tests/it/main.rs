@@ -11,6 +11,7 @@ mod auth;
 mod cli;
 mod database;
 mod demo;
+mod duplicates;
 mod faults;
 mod feeds;
 mod gaps;

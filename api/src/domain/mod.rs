@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod capacity;
 pub mod codes;
+pub mod duplicates;
 pub mod edit;
 pub mod eligibility;
 pub mod feeds;

@@ -5,6 +5,7 @@
 mod account;
 pub mod cost;
 mod details;
+mod duplicates;
 mod enums;
 mod gaps;
 mod inputs;

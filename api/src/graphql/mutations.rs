@@ -63,6 +63,7 @@ pub struct Mutation(
     ListingsMutation,
     super::account::KeysMutation,
     super::referrals::ReferralsMutation,
+    super::duplicates::DuplicatesMutation,
 );
 
 #[derive(Default)]

@@ -14,4 +14,5 @@ pub struct Query(
     super::review::ReviewQuery,
     super::gaps::GapsQuery,
     super::referrals::ReferralsQuery,
+    super::duplicates::DuplicatesQuery,
 );

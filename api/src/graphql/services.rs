@@ -53,6 +53,15 @@ impl Service {
         }
     }
 
+    /// A service known by id alone; its row loads (batched) when a field asks.
+    pub fn by_id(id: String) -> Self {
+        Service {
+            id,
+            name: None,
+            row: OnceCell::new(),
+        }
+    }
+
     async fn row(&self, ctx: &Context<'_>) -> Result<&service::Model> {
         self.row
             .get_or_try_init(|| async {
@@ -150,6 +159,11 @@ impl Service {
             source_id: source_id.clone(),
             fetched_at: row.fetched_at.unwrap_or(row.updated_at),
         }))
+    }
+    /// The service kept in this one's place when an editor settled the two as
+    /// duplicates (`resolveDuplicate`); this one then reads INACTIVE.
+    async fn replaced_by(&self, ctx: &Context<'_>) -> Result<Option<Service>> {
+        Ok(self.row(ctx).await?.replaced_by.clone().map(Service::by_id))
     }
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
         let id = self.row(ctx).await?.organization_id.clone();

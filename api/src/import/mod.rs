@@ -31,3 +31,27 @@ pub fn progress_bytes(len: u64) -> ProgressBar {
     }
     bar
 }
+
+/// After a load by `source` that began at `since`: propose the duplicate candidates
+/// it made across sources. Uses `search` if given; else, only when there is another
+/// source to compare with, reads an index of its own.
+pub async fn match_duplicates(
+    db: &sea_orm::DatabaseConnection,
+    search: Option<&crate::domain::search::SearchHandle>,
+    source: &crate::domain::duplicates::Source,
+    since: chrono::DateTime<chrono::Utc>,
+) -> crate::error::AppResult<usize> {
+    use crate::domain::{Policy, duplicates, search::SearchHandle};
+    if !duplicates::others_exist(db, source).await? {
+        return Ok(0);
+    }
+    let opened;
+    let search = match search {
+        Some(search) => search,
+        None => {
+            opened = SearchHandle::open(db, Policy::default(), None).await?;
+            &opened
+        }
+    };
+    duplicates::after_load(db, search, source, since).await
+}

@@ -291,6 +291,28 @@ fn language_json(l: &language::Model) -> Value {
     json!({ "id": l.id, "service_id": l.service_id, "location_id": l.location_id, "name": l.name, "code": l.code, "note": l.note })
 }
 
+/// HSDS `organization_identifiers` from the stored `{ scheme, type, identifier }`
+/// (HSDS requires a type: the scheme stands in when none was given).
+fn organization_identifiers(o: &organization::Model) -> Vec<Value> {
+    let stored = o.identifiers.as_ref().and_then(Value::as_array);
+    stored
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            let identifier = item.get("identifier")?.as_str()?;
+            let scheme = item.get("scheme").and_then(Value::as_str);
+            let kind = item.get("type").and_then(Value::as_str).or(scheme)?;
+            Some(json!({
+                "id": derived_id(&["organization_identifier", &o.id, scheme.unwrap_or(kind), identifier]),
+                "organization_id": o.id,
+                "identifier_scheme": scheme,
+                "identifier_type": kind,
+                "identifier": identifier,
+            }))
+        })
+        .collect()
+}
+
 fn service_json(p: &Parts, s: &service::Model) -> Value {
     let none = Vec::new();
     let org = p.organizations.get(&s.organization_id).map(|o| {
@@ -303,6 +325,7 @@ fn service_json(p: &Parts, s: &service::Model) -> Value {
             "website": o.website,
             "uri": o.uri,
             "phones": o.phone.as_ref().map(|n| vec![json!({ "id": derived_id(&["phone", &o.id]), "organization_id": o.id, "number": n })]),
+            "organization_identifiers": organization_identifiers(o),
         })
     });
     let mut attributes: Vec<Value> = p

@@ -187,8 +187,10 @@ async fn insert_all(
             row.created_at = old.created_at;
             row.retired_at = old.retired_at;
             row.last_verified_at = row.last_verified_at.or(old.last_verified_at);
+            row.replaced_by = old.replaced_by.clone();
         }
-        if row.feed_id.is_some() {
+        // One settled as a duplicate stays retired, whatever its feed says.
+        if row.feed_id.is_some() && row.replaced_by.is_none() {
             row.retired_at = pulled_retirement(&row.status, old.and_then(|o| o.retired_at), now);
         }
         let id = row.id.clone();

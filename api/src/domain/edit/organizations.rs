@@ -81,6 +81,7 @@ pub async fn create(
         website: None,
         phone: None,
         uri: None,
+        identifiers: None,
         created_at: now,
         updated_at: now,
     };

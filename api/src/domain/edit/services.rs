@@ -78,6 +78,7 @@ pub async fn create(
         feed_id: None,
         source_id: None,
         fetched_at: None,
+        replaced_by: None,
     };
     draft.apply(&mut row, editor.fields)?;
     let parts = draft.parts(&row.id, row.authority_id, editor.fields)?;
@@ -237,6 +238,33 @@ pub async fn retire(
             row.status = Set(ServiceStatus::Inactive.code().to_string());
         },
         async |_, _| Ok(()),
+    )
+    .await
+}
+
+/// Settle a duplicate: `id` is retired in favour of `by` (still readable by id, with
+/// `replaced_by`), and the pair's candidate, if any, is marked resolved.
+pub async fn replace(
+    db: &DatabaseConnection,
+    editor: &Editor<'_>,
+    id: &str,
+    by: &str,
+) -> AppResult<service::Model> {
+    let (kept, by) = (by.to_string(), by.to_string());
+    let actor = editor.actor();
+    change_row(
+        db,
+        editor,
+        id,
+        "replace",
+        |row, now| {
+            row.retired_at = Set(Some(now));
+            row.status = Set(ServiceStatus::Inactive.code().to_string());
+            row.replaced_by = Set(Some(kept));
+        },
+        async move |txn, now| {
+            crate::domain::duplicates::settle(txn, id, &by, "resolved", &actor, now).await
+        },
     )
     .await
 }

@@ -173,3 +173,25 @@ pub(super) fn count(value: Option<i64>, path: &str) -> Result<Option<i32>, Field
         },
     }
 }
+
+/// An organization's register numbers, as stored: `{ scheme, type, identifier }`.
+pub(super) fn organization_identifiers(
+    items: &[model::OrganizationIdentifier],
+    path: &str,
+) -> Result<Option<serde_json::Value>, FieldError> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        let scheme = short(&item.identifier_scheme, &format!("{at}.identifier_scheme"))?;
+        let kind = short(&item.identifier_type, &format!("{at}.identifier_type"))?;
+        if scheme.is_none() && kind.is_none() {
+            return error(
+                format!("{at}.identifier_type"),
+                "required: an identifier_type or identifier_scheme",
+            );
+        }
+        let identifier = required(&item.identifier, &format!("{at}.identifier"))?;
+        out.push(serde_json::json!({ "scheme": scheme, "type": kind, "identifier": identifier }));
+    }
+    Ok((!out.is_empty()).then_some(serde_json::Value::Array(out)))
+}

@@ -69,6 +69,17 @@ pub struct Organization {
     pub uri: Option<String>,
     #[serde(default, deserialize_with = "list")]
     pub phones: Vec<Phone>,
+    #[serde(default, deserialize_with = "list")]
+    pub organization_identifiers: Vec<OrganizationIdentifier>,
+}
+
+/// A charity, company or other register's number for the organization.
+#[derive(Deserialize, Debug)]
+pub struct OrganizationIdentifier {
+    /// An org-id.guide scheme (`GB-CHC`, `GB-COH`).
+    pub identifier_scheme: Option<String>,
+    pub identifier_type: Option<String>,
+    pub identifier: String,
 }
 
 #[derive(Deserialize, Debug)]

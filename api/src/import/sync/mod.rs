@@ -20,8 +20,10 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
 use super::hsds::{ImportReport, Pulled, import_pulled};
+use crate::domain::duplicates::Source;
 use crate::domain::edit::bulk;
 use crate::domain::feeds::{self, Cursor, Ended};
+use crate::domain::search::SearchHandle;
 use crate::error::{AppError, AppResult};
 use client::Client;
 
@@ -56,6 +58,12 @@ impl Default for Options {
 #[derive(Debug, Default)]
 pub struct SyncReport {
     pub url: String,
+    /// The feed's id here (`Service.source`, `duplicates::Source::Feed`).
+    pub feed_id: String,
+    /// When the pull (or the one it resumed) began.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Duplicate candidates proposed or refreshed after it (`pull_and_match`).
+    pub candidates: usize,
     pub import: ImportReport,
     pub pages: u32,
     /// Every service was asked for (else only changes since `since`).
@@ -94,6 +102,9 @@ impl std::fmt::Display for SyncReport {
         if let Some(page) = self.resumed_at {
             write!(f, ", resumed at page {page}")?;
         }
+        if self.candidates > 0 {
+            write!(f, "; {} duplicate candidate(s) to review", self.candidates)?;
+        }
         for note in &self.notes {
             write!(f, "\nnote: {note}")?;
         }
@@ -120,6 +131,7 @@ pub async fn pull(
     }
     let mut report = SyncReport {
         url: url.clone(),
+        feed_id: feed.id.clone(),
         ..SyncReport::default()
     };
     let ended = match pull_held(db, authority, &feed, options, &mut report).await {
@@ -145,6 +157,7 @@ async fn pull_held(
     let mut cursor = stored.unwrap_or_else(|| fresh_cursor(feed, options, Utc::now()));
     report.full = cursor.full;
     report.since = cursor.since;
+    report.started_at = Some(cursor.started_at);
     report.resumed_at = stored.map(|c| c.page);
     let namespace = uuid::Uuid::parse_str(&feed.id).map_err(AppError::internal)?;
     let client = Client::new(&feed.url, options.timeout, options.retries, options.backoff)
@@ -273,10 +286,29 @@ async fn retire_absent(
     Ok(())
 }
 
-/// Pull now and then every `every`, for as long as the process runs; `after` hears
-/// each outcome. A feed another process is pulling is left to it until next time.
+/// Pull, then propose the duplicate candidates what it wrote makes with other
+/// sources (`import::match_duplicates`; `search` is read if given).
+pub async fn pull_and_match(
+    db: &DatabaseConnection,
+    search: Option<&SearchHandle>,
+    authority: &authority::Model,
+    url: &str,
+    options: &Options,
+) -> AppResult<SyncReport> {
+    let mut report = pull(db, authority, url, options).await?;
+    if let Some(since) = report.started_at {
+        let source = Source::Feed(report.feed_id.clone());
+        report.candidates = super::match_duplicates(db, search, &source, since).await?;
+    }
+    Ok(report)
+}
+
+/// Pull (and match) now and then every `every`, for as long as the process runs;
+/// `after` hears each outcome. A feed another process is pulling is left to it
+/// until next time.
 pub async fn keep_pulling(
     db: DatabaseConnection,
+    search: SearchHandle,
     authority: authority::Model,
     url: String,
     every: Duration,
@@ -287,7 +319,7 @@ pub async fn keep_pulling(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let outcome = pull(&db, &authority, &url, &options).await;
+        let outcome = pull_and_match(&db, Some(&search), &authority, &url, &options).await;
         after(&outcome);
     }
 }

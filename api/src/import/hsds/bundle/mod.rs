@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::fields::{
     byday, checked, clean, clock, count, error, first_phone, identifier, link, long, optional,
-    period, required, short, timestamp,
+    organization_identifiers, period, required, short, timestamp,
 };
 use super::model;
 use crate::domain::capacity::status_from_available;
@@ -119,6 +119,10 @@ impl Bundle {
                 website: link(&org.website, "organization.website")?,
                 phone: first_phone(&org.phones, "organization.phones")?,
                 uri: identifier(&org.uri, "organization.uri")?,
+                identifiers: organization_identifiers(
+                    &org.organization_identifiers,
+                    "organization.organization_identifiers",
+                )?,
                 created_at: now,
                 updated_at: now,
             }),
@@ -174,6 +178,7 @@ impl Bundle {
                 feed_id: None,
                 source_id: None,
                 fetched_at: None,
+                replaced_by: None,
             },
             taxonomies: Vec::new(),
             terms: Vec::new(),
