@@ -355,9 +355,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let report = import::hsds::import_file(&conn, &file, &owner).await?;
             println!("{report} in {:.1}s", started.elapsed().as_secs_f64());
             let source = crate::domain::duplicates::Source::Authority(owner.id);
-            let candidates = import::match_duplicates(&conn, None, &source, since).await?;
-            if candidates > 0 {
-                println!("{candidates} duplicate candidate(s) to review (duplicateCandidates)");
+            let matched = import::match_duplicates(&conn, None, &source, since).await?;
+            if matched.proposed > 0 || matched.index_seconds.is_some() {
+                println!("{matched}");
             }
             Ok(if report.failed.is_empty() {
                 ExitCode::SUCCESS

@@ -31,6 +31,8 @@ pub struct Model {
     /// A pull holds the feed until then (renewed page by page): one at a time,
     /// whichever process or replica runs it.
     pub locked_until: Option<DateTimeUtc>,
+    /// The pull holding the lease (a random token): only it renews or ends it.
+    pub lease_holder: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

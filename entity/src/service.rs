@@ -45,6 +45,9 @@ pub struct Model {
     pub feed_id: Option<String>,
     pub source_id: Option<String>,
     pub fetched_at: Option<DateTimeUtc>,
+    /// Why it was retired: `feed` (its feed marked it inactive or stopped listing
+    /// it; listed again, it comes back), `editor` or `replaced` (both stay).
+    pub retire_reason: Option<String>,
     /// The service kept in its place when an editor settled the two as duplicates:
     /// this one is retired, still readable by id.
     pub replaced_by: Option<String>,

@@ -1,10 +1,12 @@
 //! Feeds: partners' Open Referral UK APIs an authority pulls (`signpost sync oruk`).
 //! A feed remembers its last good pull (the next asks only for what changed since),
-//! while a pull is under way the page to resume from, and a lease (`locked_until`)
-//! so that of several replicas one pulls a feed at a time. A service pulled from a
-//! feed keeps its provenance: the feed, the id the publisher gave it, and when its
-//! current content was fetched. Plain columns on `service`: SQLite cannot add a
-//! foreign key to an existing table, and the writer sets them from the feed it pulls.
+//! while a pull is under way the page to resume from, and a lease (`locked_until`,
+//! held by one pull's token) so that of several replicas one pulls a feed at a time.
+//! A service pulled from a feed keeps its provenance: the feed, the id the publisher
+//! gave it, and when its current content was fetched; and a service records why it
+//! was retired (`feed`, `editor`, `replaced`), since a feed may bring back only what
+//! it retired itself. Plain columns on `service`: SQLite cannot add a foreign key to
+//! an existing table, and the writer sets them from the feed it pulls.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -35,6 +37,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(id("resume_started_at")))
                     .col(timestamp_with_time_zone_null(id("resume_since")))
                     .col(timestamp_with_time_zone_null(id("locked_until")))
+                    .col(string_null(id("lease_holder")))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_feed_authority_id")
@@ -60,6 +63,7 @@ impl MigrationTrait for Migration {
             string_null(id("feed_id")),
             string_null(id("source_id")),
             timestamp_with_time_zone_null(id("fetched_at")),
+            string_null(id("retire_reason")),
         ] {
             let mut column = column;
             manager
@@ -92,7 +96,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for column in ["fetched_at", "source_id", "feed_id"] {
+        for column in ["retire_reason", "fetched_at", "source_id", "feed_id"] {
             manager
                 .alter_table(
                     Table::alter()

@@ -113,12 +113,14 @@ async fn two_feeds() -> (TestApp, TestApp, TestApp) {
     .await;
     let puller = TestApp::spawn().await;
     let report = pull(&puller, &first).await;
+    let proposed = report.matched.map(|m| m.proposed);
     assert_eq!(
-        report.candidates, 0,
+        proposed,
+        Some(0),
         "one source has nothing to be compared with: {report}"
     );
     let report = pull(&puller, &second).await;
-    assert_eq!(report.candidates, 1, "{report}");
+    assert_eq!(report.matched.map(|m| m.proposed), Some(1), "{report}");
     (first, second, puller)
 }
 
@@ -301,8 +303,8 @@ async fn a_dismissed_pair_is_not_proposed_again() {
     assert_eq!(dismissed["dismissDuplicate"]["candidate"]["id"], json!(id));
     assert!(candidates(&puller, &key).await.is_empty());
 
-    // The publisher changes its copy; the pull matches it again, and the pair stays
-    // dismissed.
+    // The publisher changes its copy and adds a twin of the lunch club; the pull
+    // matches both again: the new pair is proposed, the dismissed one stays so.
     let partner = second.key("partner", "editor").await;
     second
         .data_as(
@@ -311,10 +313,21 @@ async fn a_dismissed_pair_is_not_proposed_again() {
             json!({}),
         )
         .await;
+    let twin = listed(
+        "fl-2",
+        "Friday Lunch Club",
+        (53.44002, -2.30001),
+        None,
+        "0161 000 1111",
+    );
+    second.import_hsds(vec![twin], "partner").await;
     let report = pull(&puller, &second).await;
-    assert_eq!(report.import.written, 1, "{report}");
-    assert!(candidates(&puller, &key).await.is_empty());
-    assert_eq!(puller.count("duplicate_candidate").await, 1);
+    assert_eq!(report.import.written, 2, "{report}");
+    assert_eq!(report.matched.map(|m| m.proposed), Some(1), "{report}");
+    let open = candidates(&puller, &key).await;
+    assert_eq!(open.len(), 1);
+    assert_ne!(open[0]["id"], json!(id));
+    assert_eq!(puller.count("duplicate_candidate").await, 2);
     assert_eq!(
         puller
             .count("audit_event WHERE action = 'dismiss' AND entity = 'duplicate_candidate'")
@@ -349,7 +362,7 @@ async fn an_authoritys_own_import_is_matched_with_what_it_pulls() {
         signpost::import::match_duplicates(&puller.db, Some(&puller.state.search), &source, since)
             .await
             .unwrap();
-    assert_eq!(proposed, 1);
+    assert_eq!(proposed.proposed, 1);
     let key = puller.key("council", "editor").await;
     let found = candidates(&puller, &key).await;
     let names: Vec<String> = found
@@ -385,4 +398,41 @@ async fn an_authoritys_own_import_is_matched_with_what_it_pulls() {
     let rest = rest["duplicateCandidates"]["edges"].as_array().unwrap();
     assert_eq!(rest.len(), 1);
     assert!(rest[0]["node"]["score"].as_f64() <= edge["node"]["score"].as_f64());
+}
+
+#[tokio::test]
+async fn a_feed_pulled_over_an_authoritys_own_listings_is_matched_with_them() {
+    let puller = TestApp::spawn().await;
+    // The council's own listing, imported before it pulls any feed.
+    let own = listed(
+        "own-walk",
+        "Canal Walk",
+        (53.43001, -2.30002),
+        Some("1234567"),
+        "0161 912 3456",
+    );
+    puller.import_hsds(vec![own], "council").await;
+    let partner = publisher(vec![listed(
+        "walk",
+        "The canal walk",
+        (53.4300, -2.3000),
+        Some("1234567"),
+        "0161 912 3456",
+    )])
+    .await;
+    let report = pull(&puller, &partner).await;
+    assert_eq!(report.matched.map(|m| m.proposed), Some(1), "{report}");
+    let key = puller.key("council", "editor").await;
+    let found = candidates(&puller, &key).await;
+    assert_eq!(found.len(), 1);
+    let sources: Vec<Value> = found[0]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].clone())
+        .collect();
+    assert!(
+        sources.contains(&Value::Null),
+        "one side is the council's own: {sources:?}"
+    );
 }

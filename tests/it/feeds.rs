@@ -403,10 +403,13 @@ async fn a_bad_record_in_a_page_is_reported_by_its_id_and_field_and_the_rest_lan
     nameless["name"] = json!("   ");
     let mut elsewhere = hsds_service("far-4", "Far group", 53.43, -2.3);
     elsewhere["service_at_locations"][0]["location"]["latitude"] = json!(123.0);
-    proxy.faults.lock().unwrap().extra = vec![script, nameless, elsewhere];
+    // A good record whose category term renames the shared vocabulary's.
+    let mut renaming = hsds_service("rename-5", "Fine group", 53.43, -2.3);
+    renaming["attributes"][0]["taxonomy_term"]["name"] = json!("Renamed by a partner");
+    proxy.faults.lock().unwrap().extra = vec![script, nameless, elsewhere, renaming];
 
     let report = pull(&puller, &proxy.url, &options()).await;
-    assert_eq!(report.import.written, 3, "{report}");
+    assert_eq!(report.import.written, 4, "{report}");
     let failed: HashMap<&str, &str> = report
         .import
         .failed
@@ -418,9 +421,16 @@ async fn a_bad_record_in_a_page_is_reported_by_its_id_and_field_and_the_rest_lan
     assert_eq!(failed["no-name"], "name");
     assert!(failed["far-4"].contains("latitude"), "{report}");
     assert!(!report.succeeded());
-    // Nothing of them was written: only the three good services and their parts.
-    assert_eq!(puller.count("service").await, 3);
-    assert_eq!(puller.count("location").await, 3);
+    // Nothing of them was written: only the four good services and their parts.
+    assert_eq!(puller.count("service").await, 4);
+    assert_eq!(puller.count("location").await, 4);
+    // A feed adds terms it brings, but never rewrites one others share.
+    assert_eq!(
+        puller
+            .count("taxonomy_term WHERE id = 'term-walking' AND name = 'Walking groups'")
+            .await,
+        1
+    );
     assert_eq!(
         puller.count("service WHERE url LIKE 'javascript%'").await,
         0
@@ -536,4 +546,91 @@ async fn sync_oruk_on_the_command_line_reports_and_serve_keeps_feeds_pulled() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert!(names.contains("Knit and natter"), "{answer}");
+}
+
+#[tokio::test]
+async fn one_pull_at_a_time_holds_a_feed_and_an_editors_retirement_stays() {
+    let publisher = publisher(THREE).await;
+    let puller = TestApp::spawn().await;
+    let feed = publisher.url("/openreferral");
+    pull(&puller, &feed, &options()).await;
+
+    // Another process holds the feed: this pull is refused, and nothing changes.
+    let council = signpost::domain::auth::find_authority(&puller.db, "council")
+        .await
+        .unwrap()
+        .unwrap();
+    let row = signpost::domain::feeds::ensure(&puller.db, &council, &feed)
+        .await
+        .unwrap();
+    let token = signpost::domain::feeds::take(&puller.db, &row.id, chrono::Utc::now())
+        .await
+        .unwrap()
+        .expect("the feed was free");
+    let refused = sync::pull(&puller.db, &council, &feed, &options())
+        .await
+        .expect_err("a held feed refuses a second pull");
+    assert_eq!(refused.code(), "UNAVAILABLE", "{}", refused.detail());
+    signpost::domain::feeds::end(
+        &puller.db,
+        &row.id,
+        &token,
+        signpost::domain::feeds::Ended::Stopped {
+            error: "test".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    // An editor here retires a pulled listing; the partner edits it later: it
+    // stays retired (only what the feed retired itself may come back).
+    let key = puller.key("council", "editor").await;
+    let id = pulled_id(&puller, "walk-1").await;
+    puller
+        .data_as(
+            Some(&key),
+            "mutation($id: ID!) { retireService(id: $id) { service { status } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let partner = publisher.key("partner", "editor").await;
+    publisher
+        .data_as(
+            Some(&partner),
+            "mutation { updateService(id: \"walk-1\", expectedVersion: 1, input: { name: \"Canal walk (Tuesdays)\" }) { service { version } } }",
+            json!({}),
+        )
+        .await;
+    let report = pull(&puller, &feed, &options()).await;
+    assert!(report.succeeded(), "{report}");
+    assert_eq!(report.import.written, 1, "{report}");
+    let (name, status, _) = pulled(&puller).await.remove("walk-1").unwrap();
+    assert_eq!(
+        (name.as_str(), status.as_str()),
+        ("Canal walk (Tuesdays)", "INACTIVE")
+    );
+    assert!(
+        !search_names(&puller)
+            .await
+            .contains("Canal walk (Tuesdays)")
+    );
+}
+
+/// The puller's id of the publisher's `source`.
+async fn pulled_id(puller: &TestApp, source: &str) -> String {
+    let data = puller
+        .data(
+            "{ services(first: 100) { nodes { id source { sourceId } } } }",
+            json!({}),
+        )
+        .await;
+    data["services"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"]["sourceId"] == source)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

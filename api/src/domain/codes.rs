@@ -85,6 +85,13 @@ code_enum!(
 );
 
 code_enum!(
+    /// Why a service was retired: its feed did (marked it inactive, or stopped
+    /// listing it; listed again, it comes back), an editor did, or it was replaced
+    /// by a duplicate kept in its place (both stay retired whatever a feed sends).
+    RetireReason { Feed = "feed", Editor = "editor", Replaced = "replaced" }
+);
+
+code_enum!(
     /// Physical access features of a location, a small controlled list.
     AccessibilityFeature {
         StepFree = "STEP_FREE",

@@ -58,6 +58,7 @@ pub async fn ensure(
         resume_started_at: None,
         resume_since: None,
         locked_until: None,
+        lease_holder: None,
     };
     // Two processes may make it at once: the second finds the first's.
     feed::Entity::insert(feed::ActiveModel::from(row))
@@ -70,14 +71,20 @@ pub async fn ensure(
         .ok_or_else(|| AppError::internal("a feed vanished as it was made"))
 }
 
-/// Take the feed for a pull: true when this process now holds it, false while
-/// another pull does.
-pub async fn take(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+/// Take the feed for a pull: the pull's token while this process holds it, none
+/// while another pull does.
+pub async fn take(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, DbErr> {
+    let token = uuid::Uuid::new_v4().to_string();
     let taken = feed::Entity::update_many()
         .col_expr(
             feed::Column::LockedUntil,
             Expr::value(now + Duration::minutes(LEASE_MINUTES)),
         )
+        .col_expr(feed::Column::LeaseHolder, Expr::value(token.clone()))
         .filter(feed::Column::Id.eq(id))
         .filter(
             feed::Column::LockedUntil
@@ -86,7 +93,28 @@ pub async fn take(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Re
         )
         .exec(db)
         .await?;
-    Ok(taken.rows_affected == 1)
+    Ok((taken.rows_affected == 1).then_some(token))
+}
+
+/// The feed held by the pull with `token`, for changing: a pull whose lease ran
+/// out (and was taken by another) changes nothing.
+fn held(id: &str, token: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(feed::Column::Id.eq(id))
+        .add(feed::Column::LeaseHolder.eq(token))
+}
+
+/// Renew the lease; false when the pull no longer holds it.
+pub async fn renew(db: &impl ConnectionTrait, id: &str, token: &str) -> Result<bool, DbErr> {
+    let renewed = feed::Entity::update_many()
+        .col_expr(
+            feed::Column::LockedUntil,
+            Expr::value(Utc::now() + Duration::minutes(LEASE_MINUTES)),
+        )
+        .filter(held(id, token))
+        .exec(db)
+        .await?;
+    Ok(renewed.rows_affected == 1)
 }
 
 /// Where a pull stands: the page to go on from if it stops now.
@@ -110,9 +138,15 @@ impl Cursor {
     }
 }
 
-/// Remember the cursor and renew the lease (after each page).
-pub async fn advance(db: &impl ConnectionTrait, id: &str, cursor: Cursor) -> Result<(), DbErr> {
-    feed::Entity::update_many()
+/// Remember the cursor and renew the lease (after each page); false when the pull
+/// no longer holds the feed.
+pub async fn advance(
+    db: &impl ConnectionTrait,
+    id: &str,
+    token: &str,
+    cursor: Cursor,
+) -> Result<bool, DbErr> {
+    let advanced = feed::Entity::update_many()
         .col_expr(
             feed::Column::ResumePage,
             Expr::value(i32::try_from(cursor.page).unwrap_or(i32::MAX)),
@@ -127,10 +161,10 @@ pub async fn advance(db: &impl ConnectionTrait, id: &str, cursor: Cursor) -> Res
             feed::Column::LockedUntil,
             Expr::value(Utc::now() + Duration::minutes(LEASE_MINUTES)),
         )
-        .filter(feed::Column::Id.eq(id))
+        .filter(held(id, token))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(advanced.rows_affected == 1)
 }
 
 /// How a pull ended.
@@ -144,13 +178,18 @@ pub enum Ended {
     Stopped { error: String },
 }
 
-/// Record how the pull ended and let the feed go.
-pub async fn end(db: &impl ConnectionTrait, id: &str, ended: Ended) -> Result<(), DbErr> {
+/// Record how the pull ended and let the feed go (if the pull still holds it).
+pub async fn end(
+    db: &impl ConnectionTrait,
+    id: &str,
+    token: &str,
+    ended: Ended,
+) -> Result<(), DbErr> {
     let now = Utc::now();
     let mut row = feed::ActiveModel {
-        id: Set(id.to_string()),
         last_pull_at: Set(Some(now)),
         locked_until: Set(None),
+        lease_holder: Set(None),
         ..Default::default()
     };
     match ended {
@@ -167,7 +206,11 @@ pub async fn end(db: &impl ConnectionTrait, id: &str, ended: Ended) -> Result<()
         }
         Ended::Stopped { error } => row.last_error = Set(Some(error)),
     }
-    feed::Entity::update(row).exec(db).await?;
+    feed::Entity::update_many()
+        .set(row)
+        .filter(held(id, token))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -32,6 +32,31 @@ pub fn progress_bytes(len: u64) -> ProgressBar {
     bar
 }
 
+/// What matching duplicates after a load did, and how long it took.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Matched {
+    /// Candidates proposed or refreshed.
+    pub proposed: usize,
+    /// Reading an index of its own (when none was given), in seconds.
+    pub index_seconds: Option<f64>,
+    /// Comparing and storing, in seconds.
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for Matched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} duplicate candidate(s) to review (duplicateCandidates), matched in {:.2}s",
+            self.proposed, self.seconds
+        )?;
+        if let Some(index) = self.index_seconds {
+            write!(f, " after reading the search index in {index:.1}s")?;
+        }
+        Ok(())
+    }
+}
+
 /// After a load by `source` that began at `since`: propose the duplicate candidates
 /// it made across sources. Uses `search` if given; else, only when there is another
 /// source to compare with, reads an index of its own.
@@ -40,18 +65,24 @@ pub async fn match_duplicates(
     search: Option<&crate::domain::search::SearchHandle>,
     source: &crate::domain::duplicates::Source,
     since: chrono::DateTime<chrono::Utc>,
-) -> crate::error::AppResult<usize> {
+) -> crate::error::AppResult<Matched> {
     use crate::domain::{Policy, duplicates, search::SearchHandle};
+    let mut matched = Matched::default();
     if !duplicates::others_exist(db, source).await? {
-        return Ok(0);
+        return Ok(matched);
     }
     let opened;
     let search = match search {
         Some(search) => search,
         None => {
+            let started = std::time::Instant::now();
             opened = SearchHandle::open(db, Policy::default(), None).await?;
+            matched.index_seconds = Some(started.elapsed().as_secs_f64());
             &opened
         }
     };
-    duplicates::after_load(db, search, source, since).await
+    let started = std::time::Instant::now();
+    matched.proposed = duplicates::after_load(db, search, source, since).await?;
+    matched.seconds = started.elapsed().as_secs_f64();
+    Ok(matched)
 }

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{address, duplicate_candidate, location, organization, service, service_at_location};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -52,6 +52,21 @@ impl Source {
         }
     }
 
+    /// Live services of any other source (written out: `NOT` over a NULL
+    /// `feed_id` would be NULL, and miss an authority's own listings).
+    fn others(&self) -> sea_orm::Condition {
+        let live = service::Column::RetiredAt.is_null();
+        let elsewhere = match self {
+            Self::Feed(feed) => sea_orm::Condition::any()
+                .add(service::Column::FeedId.is_null())
+                .add(service::Column::FeedId.ne(feed.clone())),
+            Self::Authority(id) => sea_orm::Condition::any()
+                .add(service::Column::FeedId.is_not_null())
+                .add(service::Column::AuthorityId.ne(*id)),
+        };
+        sea_orm::Condition::all().add(live).add(elsewhere)
+    }
+
     /// Live services of this source.
     fn own(&self) -> sea_orm::Condition {
         let live = service::Column::RetiredAt.is_null();
@@ -73,8 +88,7 @@ pub async fn others_exist(db: &impl ConnectionTrait, source: &Source) -> Result<
     let other = service::Entity::find()
         .select_only()
         .column(service::Column::Id)
-        .filter(service::Column::RetiredAt.is_null())
-        .filter(source.own().not())
+        .filter(source.others())
         .limit(1)
         .into_tuple::<String>()
         .one(db)
@@ -346,8 +360,14 @@ async fn store(
         }
     }
     stored += fresh.len();
+    // Another load may be matching the same pair at once: the first one stands.
     for batch in fresh.chunks(500) {
         duplicate_candidate::Entity::insert_many(batch.to_vec())
+            .on_conflict(
+                OnConflict::column(duplicate_candidate::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
             .exec_without_returning(db)
             .await?;
     }

@@ -14,11 +14,13 @@ use entity::{
     service_taxonomy, taxonomy, taxonomy_term,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iterable, QueryFilter,
+};
 
 use super::record::{FieldError, ServiceRecord};
 use crate::db::upsert;
-use crate::domain::codes::ServiceStatus;
+use crate::domain::codes::{RetireReason, ServiceStatus};
 
 /// Why a record did not land.
 #[derive(Debug)]
@@ -188,11 +190,9 @@ async fn insert_all(
             row.retired_at = old.retired_at;
             row.last_verified_at = row.last_verified_at.or(old.last_verified_at);
             row.replaced_by = old.replaced_by.clone();
+            row.retire_reason = old.retire_reason.clone();
         }
-        // One settled as a duplicate stays retired, whatever its feed says.
-        if row.feed_id.is_some() && row.replaced_by.is_none() {
-            row.retired_at = pulled_retirement(&row.status, old.and_then(|o| o.retired_at), now);
-        }
+        settle_retirement(&mut row, now);
         let id = row.id.clone();
         organizations.extend(bundle.organization);
         taxonomies.extend(bundle.taxonomies);
@@ -270,8 +270,18 @@ async fn insert_all(
     }
 
     upsert::<organization::Entity>(db, organizations, &[organization::Column::CreatedAt]).await?;
-    upsert::<taxonomy::Entity>(db, taxonomies, &[]).await?;
-    upsert::<taxonomy_term::Entity>(db, terms, &[]).await?;
+    // A feed may add terms but not rewrite the vocabularies other listings share.
+    let pulled = services.iter().any(|s| s.feed_id.is_some());
+    let (keep_taxonomies, keep_terms): (Vec<_>, Vec<_>) = if pulled {
+        (
+            taxonomy::Column::iter().collect(),
+            taxonomy_term::Column::iter().collect(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    upsert::<taxonomy::Entity>(db, taxonomies, &keep_taxonomies).await?;
+    upsert::<taxonomy_term::Entity>(db, terms, &keep_terms).await?;
     upsert::<service::Entity>(db, services, &[]).await?;
     if !known_locations.is_empty() {
         clear_location_parts(db, known_locations).await?;
@@ -304,15 +314,23 @@ async fn insert_all(
     Ok(())
 }
 
-/// A feed is the source of its services' status: one it marks inactive is retired
-/// (since it was first, if it already was), one it lists as anything else is live.
-fn pulled_retirement(
-    status: &str,
-    retired_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    (ServiceStatus::from_code(status) == Some(ServiceStatus::Inactive))
-        .then(|| retired_at.unwrap_or(now))
+/// A feed is the source of its services' status, as far as it retired them itself:
+/// one it marks inactive is retired (since it was first, if it already was), one
+/// it lists as anything else comes back. One an editor retired, or replaced by a
+/// duplicate, stays retired and reads inactive whatever is imported.
+fn settle_retirement(row: &mut service::Model, now: DateTime<Utc>) {
+    let reason = row
+        .retire_reason
+        .as_deref()
+        .and_then(RetireReason::from_code);
+    let sticky = row.retired_at.is_some() && reason != Some(RetireReason::Feed);
+    if sticky {
+        row.status = ServiceStatus::Inactive.code().to_string();
+    } else if row.feed_id.is_some() {
+        let inactive = ServiceStatus::from_code(&row.status) == Some(ServiceStatus::Inactive);
+        row.retired_at = inactive.then(|| row.retired_at.unwrap_or(now));
+        row.retire_reason = inactive.then(|| RetireReason::Feed.code().to_string());
+    }
 }
 
 /// Retire these services (a feed no longer lists them): gone from search and lists,
@@ -341,6 +359,7 @@ pub async fn retire(
             new.version += 1;
             new.updated_at = now;
             new.import_hash = None;
+            new.retire_reason = Some(RetireReason::Feed.code().to_string());
             audit_event::ActiveModel {
                 authority_id: Set(Some(old.authority_id)),
                 actor: Set(actor.to_string()),
@@ -372,6 +391,10 @@ pub async fn retire(
             .col_expr(
                 service::Column::ImportHash,
                 Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                service::Column::RetireReason,
+                Expr::value(RetireReason::Feed.code()),
             )
             .filter(service::Column::Id.is_in(rows.iter().map(|r| r.id.clone())))
             .exec(db)

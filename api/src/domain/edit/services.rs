@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::draft::ServiceDraft;
 use super::{Audit, Editor, owned_service, parts};
-use crate::domain::codes::ServiceStatus;
+use crate::domain::codes::{RetireReason, ServiceStatus};
 use crate::error::{AppError, AppResult};
 
 /// The organization a service is put under: it must exist and be the caller's.
@@ -78,6 +78,7 @@ pub async fn create(
         feed_id: None,
         source_id: None,
         fetched_at: None,
+        retire_reason: None,
         replaced_by: None,
     };
     draft.apply(&mut row, editor.fields)?;
@@ -236,6 +237,7 @@ pub async fn retire(
         |row, now| {
             row.retired_at = Set(Some(now));
             row.status = Set(ServiceStatus::Inactive.code().to_string());
+            row.retire_reason = Set(Some(RetireReason::Editor.code().to_string()));
         },
         async |_, _| Ok(()),
     )
@@ -260,9 +262,27 @@ pub async fn replace(
         |row, now| {
             row.retired_at = Set(Some(now));
             row.status = Set(ServiceStatus::Inactive.code().to_string());
+            row.retire_reason = Set(Some(RetireReason::Replaced.code().to_string()));
             row.replaced_by = Set(Some(kept));
         },
         async move |txn, now| {
+            // The kept one must still be live as this commits: two editors settling
+            // a pair each their own way at once would otherwise retire both.
+            let touched = service::Entity::update_many()
+                .col_expr(
+                    service::Column::Version,
+                    Expr::col(service::Column::Version),
+                )
+                .filter(service::Column::Id.eq(by.as_str()))
+                .filter(service::Column::RetiredAt.is_null())
+                .exec(txn)
+                .await?;
+            if touched.rows_affected == 0 {
+                return Err(AppError::bad_input(
+                    "keep",
+                    format!("service {by} was retired meanwhile: keep a live one"),
+                ));
+            }
             crate::domain::duplicates::settle(txn, id, &by, "resolved", &actor, now).await
         },
     )

@@ -10,6 +10,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use url::Url;
 
+/// The largest answer read: a page of 100 full services is a few hundred KB.
+const MAX_BODY_BYTES: usize = 64 << 20;
+
 /// The longest wait between two tries.
 const MAX_WAIT: Duration = Duration::from_secs(300);
 
@@ -161,11 +164,22 @@ impl Client {
             let (failure, _) = failed(format!("{url}: {status}"), passing);
             return Err((failure, asked));
         }
-        // A body cut short is worth another try; one that is not JSON is not.
-        let bytes = response
-            .bytes()
+        // A body cut short is worth another try; one too large or not JSON is not.
+        let mut response = response;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| failed(format!("{url}: {e}"), true))?;
+            .map_err(|e| failed(format!("{url}: {e}"), true))?
+        {
+            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                let message = format!(
+                    "{url}: answer larger than {MAX_BODY_BYTES} bytes (ask for smaller pages: --per-page)"
+                );
+                return Err(failed(message, false));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| failed(format!("{url}: not JSON: {e}"), false))

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::authority;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::Value;
 
 use super::hsds::{ImportReport, Pulled, import_pulled};
@@ -63,7 +63,7 @@ pub struct SyncReport {
     /// When the pull (or the one it resumed) began.
     pub started_at: Option<DateTime<Utc>>,
     /// Duplicate candidates proposed or refreshed after it (`pull_and_match`).
-    pub candidates: usize,
+    pub matched: Option<super::Matched>,
     pub import: ImportReport,
     pub pages: u32,
     /// Every service was asked for (else only changes since `since`).
@@ -102,8 +102,8 @@ impl std::fmt::Display for SyncReport {
         if let Some(page) = self.resumed_at {
             write!(f, ", resumed at page {page}")?;
         }
-        if self.candidates > 0 {
-            write!(f, "; {} duplicate candidate(s) to review", self.candidates)?;
+        if let Some(matched) = &self.matched {
+            write!(f, "\n{matched}")?;
         }
         for note in &self.notes {
             write!(f, "\nnote: {note}")?;
@@ -124,35 +124,69 @@ pub async fn pull(
 ) -> AppResult<SyncReport> {
     let url = feeds::base_url(url)?;
     let feed = feeds::ensure(db, authority, &url).await?;
-    if !feeds::take(db, &feed.id, Utc::now()).await? {
+    let Some(token) = feeds::take(db, &feed.id, Utc::now()).await? else {
         return Err(AppError::Unavailable(format!(
             "{url} is being pulled by another process; try again when it ends"
         )));
-    }
+    };
+    // Read again now it is held: another pull may have ended since.
+    let feed = entity::feed::Entity::find_by_id(feed.id.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("a feed vanished while held"))?;
     let mut report = SyncReport {
         url: url.clone(),
         feed_id: feed.id.clone(),
         ..SyncReport::default()
     };
-    let ended = match pull_held(db, authority, &feed, options, &mut report).await {
+    let held = Held {
+        feed: &feed,
+        token: &token,
+    };
+    let ended = match pull_held(db, authority, held, options, &mut report).await {
         Ok(ended) => ended,
         Err(e) => Ended::Stopped { error: e.detail() },
     };
     if let Ended::Stopped { error } = &ended {
         report.stopped.get_or_insert_with(|| error.clone());
     }
-    feeds::end(db, &feed.id, ended).await?;
+    feeds::end(db, &feed.id, &token, ended).await?;
     Ok(report)
+}
+
+/// A feed and the token of the pull that holds it.
+#[derive(Clone, Copy)]
+struct Held<'a> {
+    feed: &'a entity::feed::Model,
+    token: &'a str,
+}
+
+impl Held<'_> {
+    /// Renew the lease, or say why the pull must stop.
+    async fn renew(&self, db: &DatabaseConnection, cursor: Option<Cursor>) -> AppResult<()> {
+        let still = match cursor {
+            Some(cursor) => feeds::advance(db, &self.feed.id, self.token, cursor).await?,
+            None => feeds::renew(db, &self.feed.id, self.token).await?,
+        };
+        if still {
+            Ok(())
+        } else {
+            Err(AppError::Unavailable(
+                "this pull's lease on the feed ran out and another pull took it".into(),
+            ))
+        }
+    }
 }
 
 /// The pull itself, with the feed held.
 async fn pull_held(
     db: &DatabaseConnection,
     authority: &authority::Model,
-    feed: &entity::feed::Model,
+    held: Held<'_>,
     options: &Options,
     report: &mut SyncReport,
 ) -> AppResult<Ended> {
+    let feed = held.feed;
     let stored = Cursor::stored(feed);
     let mut cursor = stored.unwrap_or_else(|| fresh_cursor(feed, options, Utc::now()));
     report.full = cursor.full;
@@ -164,7 +198,8 @@ async fn pull_held(
         .map_err(AppError::internal)?;
     let bar = super::progress(0, "services");
     let mut listed: HashSet<String> = HashSet::new();
-    feeds::advance(db, &feed.id, cursor).await?;
+    let mut previous: Vec<String> = Vec::new();
+    held.renew(db, Some(cursor)).await?;
     loop {
         let page = client
             .page(cursor.page, options.per_page, cursor.since)
@@ -180,6 +215,17 @@ async fn pull_held(
         if let Some(total) = page.total_items {
             bar.set_length(total);
         }
+        // An API that ignores `page` answers the same page for ever.
+        let ids: Vec<String> = page.records.iter().filter_map(source_id).collect();
+        if !ids.is_empty() && ids == previous {
+            bar.finish_and_clear();
+            let error = format!(
+                "page {} repeats page {} (does the API read `page`?)",
+                cursor.page,
+                cursor.page - 1
+            );
+            return Ok(Ended::Stopped { error });
+        }
         let pulled = Pulled {
             feed_id: feed.id.clone(),
             url: feed.url.clone(),
@@ -188,14 +234,15 @@ async fn pull_held(
         };
         let landed = import_pulled(db, &page.records, authority, &pulled).await?;
         report.import.merge(landed);
-        listed.extend(page.records.iter().filter_map(source_id));
+        listed.extend(ids.iter().cloned());
+        previous = ids;
         report.pages += 1;
         bar.inc(page.records.len() as u64);
         if page.last {
             break;
         }
         cursor.page += 1;
-        feeds::advance(db, &feed.id, cursor).await?;
+        held.renew(db, Some(cursor)).await?;
     }
     bar.finish_and_clear();
     // A full pull resumed in another run has not seen the pages read before it
@@ -214,7 +261,7 @@ async fn pull_held(
             namespace,
             fetched_at: Utc::now(),
         };
-        retire_absent(db, authority, &client, &pulled, &listed, report).await?;
+        retire_absent(db, authority, held, &client, &pulled, &listed, report).await?;
         report.retried = client.retried();
     }
     Ok(Ended::Complete {
@@ -253,6 +300,7 @@ fn source_id(record: &Value) -> Option<String> {
 async fn retire_absent(
     db: &DatabaseConnection,
     authority: &authority::Model,
+    held: Held<'_>,
     client: &Client,
     pulled: &Pulled,
     listed: &HashSet<String>,
@@ -265,6 +313,7 @@ async fn retire_absent(
         .collect();
     let mut gone = Vec::new();
     for (service_id, source) in absent {
+        held.renew(db, None).await?;
         match client.service(&source).await {
             Ok(None) => gone.push(service_id),
             Ok(Some(record)) => {
@@ -298,7 +347,7 @@ pub async fn pull_and_match(
     let mut report = pull(db, authority, url, options).await?;
     if let Some(since) = report.started_at {
         let source = Source::Feed(report.feed_id.clone());
-        report.candidates = super::match_duplicates(db, search, &source, since).await?;
+        report.matched = Some(super::match_duplicates(db, search, &source, since).await?);
     }
     Ok(report)
 }
@@ -344,6 +393,7 @@ mod tests {
             resume_started_at: None,
             resume_since: None,
             locked_until: None,
+            lease_holder: None,
         }
     }
 

@@ -178,6 +178,7 @@ impl Bundle {
                 feed_id: None,
                 source_id: None,
                 fetched_at: None,
+                retire_reason: None,
                 replaced_by: None,
             },
             taxonomies: Vec::new(),
