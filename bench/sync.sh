@@ -94,7 +94,15 @@ for kind in $DATABASES; do
   matched=$(grep -o 'matched in [0-9.]*s' "$data/dup.log" | grep -o '[0-9.]*') || { cat "$data/dup.log"; exit 1; }
   index=$(grep -o 'search index in [0-9.]*s' "$data/dup.log" | grep -o '[0-9.]*')
   found=$(grep -o '^[0-9]* duplicate candidate' "$data/dup.log" | grep -o '^[0-9]*')
-  echo "| $kind | ${pull}s: $(rate "$N" "$pull")/s | ${file}s: $(rate "$N" "$file")/s (the pull $(python3 -c "print(f'{$pull / $file:.2f}')")× its time) | ${again}s | ${matched}s | ${index}s | $found (of $((D / 5)) planted) |"
+  # Recall: the planted copies (every fifth) that are in a candidate.
+  planted_sql="SELECT COUNT(DISTINCT s.source_id) FROM duplicate_candidate c JOIN service s
+    ON s.id IN (c.first_service_id, c.second_service_id)
+    WHERE s.source_id LIKE 'feed-%' AND CAST(SUBSTR(s.source_id, 6) AS INTEGER) % 5 = 0"
+  case "$dup" in
+    sqlite://*) planted=$(sqlite3 "${dup#sqlite://}" "$planted_sql") ;;
+    *) planted=$(psql "$dup" -tAc "$planted_sql") ;;
+  esac
+  echo "| $kind | ${pull}s: $(rate "$N" "$pull")/s | ${file}s: $(rate "$N" "$file")/s (the pull $(python3 -c "print(f'{$pull / $file:.2f}')")× its time) | ${again}s | ${matched}s | ${index}s | $found, with $planted of the $((D / 5)) planted copies |"
   if [ "$kind" = postgres ]; then
     for name in signpost_sync_$$ signpost_sync_base_$$ signpost_sync_dup_$$; do psql "$PG_URL" -qc "DROP DATABASE $name"; done
   fi

@@ -200,12 +200,12 @@ async fn pull_held(
     let mut listed: HashSet<String> = HashSet::new();
     let mut previous: Vec<String> = Vec::new();
     held.renew(db, Some(cursor)).await?;
+    let mut fetched = client
+        .page(cursor.page, options.per_page, cursor.since)
+        .await;
     loop {
-        let page = client
-            .page(cursor.page, options.per_page, cursor.since)
-            .await;
         report.retried = client.retried();
-        let page = match page {
+        let page = match fetched {
             Ok(page) => page,
             Err(error) => {
                 bar.finish_and_clear();
@@ -232,17 +232,31 @@ async fn pull_held(
             namespace,
             fetched_at: Utc::now(),
         };
-        let landed = import_pulled(db, &page.records, authority, &pulled).await?;
-        report.import.merge(landed);
+        // The next page is read while this one is written: the publisher and the
+        // database work at once.
+        let ahead = async {
+            match page.last {
+                true => None,
+                false => Some(
+                    client
+                        .page(cursor.page + 1, options.per_page, cursor.since)
+                        .await,
+                ),
+            }
+        };
+        let (landed, ahead) =
+            tokio::join!(import_pulled(db, &page.records, authority, &pulled), ahead);
+        report.import.merge(landed?);
         listed.extend(ids.iter().cloned());
         previous = ids;
         report.pages += 1;
         bar.inc(page.records.len() as u64);
-        if page.last {
+        let Some(ahead) = ahead else {
             break;
-        }
+        };
         cursor.page += 1;
         held.renew(db, Some(cursor)).await?;
+        fetched = ahead;
     }
     bar.finish_and_clear();
     // A full pull resumed in another run has not seen the pages read before it
