@@ -144,10 +144,15 @@ impl Writer {
     }
 }
 
+const MAX_HEADER_BYTES: u64 = 1 << 20;
+
 /// Read the header only, to decide cheaply whether the rest is worth reading.
 pub fn read_header(path: &Path) -> Result<Header, Refused> {
     let mut frames = Frames::open(path)?;
-    postcard::from_bytes(&frames.next()?).map_err(|_| Refused::Mismatch)
+    // A header is a few hundred bytes: a scribbled length must not read the file.
+    let header = frames.next_at_most(MAX_HEADER_BYTES)?;
+    // One that does not decode was written by another version.
+    postcard::from_bytes(&header).map_err(|_| Refused::Mismatch)
 }
 
 /// Read every entry of a snapshot whose header is `expected`, in chunks. Frames are
@@ -159,7 +164,8 @@ pub fn read<T: DeserializeOwned + Send>(
     expected: &Header,
 ) -> Result<Vec<Vec<T>>, Refused> {
     let mut frames = Frames::open(path)?;
-    let header: Header = postcard::from_bytes(&frames.next()?).map_err(|_| Refused::Mismatch)?;
+    let header = frames.next_at_most(MAX_HEADER_BYTES)?;
+    let header: Header = postcard::from_bytes(&header).map_err(|_| Refused::Mismatch)?;
     if &header != expected {
         return Err(Refused::Mismatch);
     }
@@ -278,11 +284,19 @@ impl Frames {
 
     /// The next frame's body (empty for the end marker).
     fn next(&mut self) -> Result<Vec<u8>, Refused> {
+        self.next_at_most(u64::MAX)
+    }
+
+    /// The next frame's body, refused when longer than `most` bytes.
+    fn next_at_most(&mut self, most: u64) -> Result<Vec<u8>, Refused> {
         let mut head = [0u8; FRAME_HEAD];
         self.exact(&mut head)?;
         let len = frame_len(&head[..8])?;
         if len as u64 > self.left {
             return Err(damaged("cut short"));
+        }
+        if len as u64 > most {
+            return Err(damaged("a frame is longer than it can be"));
         }
         let mut body = vec![0; len];
         self.exact(&mut body)?;
@@ -307,6 +321,9 @@ impl Frames {
         }
         let mut count = [0u8; 8];
         self.exact(&mut count)?;
+        if self.left != 0 {
+            return Err(damaged("bytes after the end"));
+        }
         frame_len(&count)
     }
 }
@@ -512,5 +529,21 @@ mod tests {
             read::<Entry>(&path, &written),
             Err(Refused::Damaged(_))
         ));
+        // Bytes after the end, or a header length scribbled huge.
+        let mut longer = bytes.clone();
+        longer.push(0);
+        std::fs::write(&path, &longer).expect("longer");
+        assert!(matches!(
+            read::<Entry>(&path, &written),
+            Err(Refused::Damaged(_))
+        ));
+        let mut huge = bytes.clone();
+        huge.resize(bytes.len() + (2 << 20), 0);
+        let at = MAGIC.len();
+        huge[at..at + 8].copy_from_slice(&(3u64 << 19).to_le_bytes());
+        std::fs::write(&path, &huge).expect("huge");
+        assert!(
+            matches!(read_header(&path), Err(Refused::Damaged(why)) if why.contains("longer than it can be"))
+        );
     }
 }

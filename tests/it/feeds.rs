@@ -101,6 +101,11 @@ struct Faults {
     extra: Vec<Value>,
     /// The query of every page asked for.
     asked: Vec<String>,
+    /// List services as Open Referral UK summaries (`service_list`), as most
+    /// publishers do: no locations, schedules or costs.
+    summaries: bool,
+    /// Services read one by one.
+    read_by_id: usize,
 }
 
 struct Proxy {
@@ -165,12 +170,31 @@ async fn proxied_page(State(up): State<Upstream>, RawQuery(query): RawQuery) -> 
     if page == 1 {
         contents.extend(faults.extra.iter().cloned());
     }
+    if faults.summaries {
+        const SUMMARY: &[&str] = &[
+            "id",
+            "name",
+            "description",
+            "url",
+            "email",
+            "status",
+            "organization",
+        ];
+        for record in contents.iter_mut() {
+            let object = record.as_object_mut().unwrap();
+            object.retain(|key, _| SUMMARY.contains(&key.as_str()));
+        }
+    }
     axum::Json(body).into_response()
 }
 
 async fn proxied_one(State(up): State<Upstream>, Path(id): Path<String>) -> Response {
-    if up.faults.lock().unwrap().deleted.contains(&id) {
-        return StatusCode::NOT_FOUND.into_response();
+    {
+        let mut faults = up.faults.lock().unwrap();
+        faults.read_by_id += 1;
+        if faults.deleted.contains(&id) {
+            return StatusCode::NOT_FOUND.into_response();
+        }
     }
     let answer = up
         .client
@@ -633,4 +657,43 @@ async fn pulled_id(puller: &TestApp, source: &str) -> String {
         .as_str()
         .unwrap()
         .to_string()
+}
+
+#[tokio::test]
+async fn a_publisher_that_lists_summaries_is_read_again_by_id() {
+    let publisher = publisher(THREE).await;
+    let puller = TestApp::spawn().await;
+    let proxy = proxy(&publisher).await;
+    proxy.faults.lock().unwrap().summaries = true;
+    let report = pull(&puller, &proxy.url, &options()).await;
+    assert!(report.succeeded(), "{report}");
+    assert_eq!(report.import.written, 3, "{report}");
+    assert_eq!(proxy.faults.lock().unwrap().read_by_id, 3);
+    // Full records landed: their locations make them searchable.
+    assert_eq!(search_names(&puller).await.len(), 3);
+    assert_eq!(puller.count("location").await, 3);
+
+    // One listed but gone by id is reported, the others land.
+    let mut listed_only = hsds_service("ghost-9", "Ghost group", 53.43, -2.3);
+    listed_only
+        .as_object_mut()
+        .unwrap()
+        .remove("service_at_locations");
+    {
+        let mut faults = proxy.faults.lock().unwrap();
+        faults.extra = vec![listed_only];
+        faults.deleted.insert("ghost-9".into());
+    }
+    let report = pull(&puller, &proxy.url, &options()).await;
+    let failed: Vec<&str> = report
+        .import
+        .failed
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(failed, ["ghost-9"], "{report}");
+    assert!(
+        report.import.failed[0].1.message.contains("404"),
+        "{report}"
+    );
 }

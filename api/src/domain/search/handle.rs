@@ -283,12 +283,16 @@ impl SearchHandle {
                     if start >= index.slot_count() {
                         break;
                     }
-                    // A page a chunk: a restart makes each chunk a page as it is.
-                    let end = (start + index::PAGE).min(index.slot_count());
-                    let entries: Vec<_> = (start..end)
-                        .filter_map(|slot| index.entry(slot as u32))
-                        .collect();
-                    start = end;
+                    // A full page a chunk: a restart makes each chunk a page as it
+                    // is, so pages that removals left sparse are packed again.
+                    let mut entries = Vec::with_capacity(index::PAGE);
+                    while start < index.slot_count() && entries.len() < index::PAGE {
+                        entries.extend(index.entry(start as u32));
+                        start += 1;
+                    }
+                    if entries.is_empty() {
+                        break;
+                    }
                     snapshot::Chunk::encode(&entries)?
                 };
                 writer.chunk(chunk)?;

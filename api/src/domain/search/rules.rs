@@ -49,7 +49,12 @@ impl RuleBook {
         let Some((rules, users)) = self.sets.get_mut(id as usize) else {
             return;
         };
-        *users = users.saturating_sub(1);
+        // Released more often than held would free an id twice.
+        debug_assert!(*users > 0, "rule set {id} released with no users");
+        if *users == 0 {
+            return;
+        }
+        *users -= 1;
         if *users == 0 {
             let hash = self.hasher.hash_one(*rules);
             if let Ok(found) = self.ids.find_entry(hash, |&other| other == id) {

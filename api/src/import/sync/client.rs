@@ -6,12 +6,16 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
 use url::Url;
 
 /// The largest answer read: a page of 100 full services is a few hundred KB.
 const MAX_BODY_BYTES: usize = 64 << 20;
+
+/// Summaries read again by id at once.
+const FULL_AT_ONCE: usize = 8;
 
 /// The longest wait between two tries.
 const MAX_WAIT: Duration = Duration::from_secs(300);
@@ -25,9 +29,14 @@ pub struct Client {
     retried: AtomicU32,
 }
 
-/// One page of `/services`.
+/// One page of `/services`, its records full.
 pub struct Page {
+    /// The publisher's ids of the services the page lists.
+    pub listed: Vec<String>,
+    /// Full records (HSDS `service_full`).
     pub records: Vec<Value>,
+    /// Listed services whose full record could not be read: (id, why).
+    pub unreadable: Vec<(String, String)>,
     pub total_items: Option<u64>,
     /// The API said so, or its page count or an empty page did.
     pub last: bool,
@@ -106,11 +115,47 @@ impl Client {
             .and_then(Value::as_bool)
             .or(total_pages.map(|pages| u64::from(page) >= pages))
             .unwrap_or(records.is_empty());
+        let listed = records.iter().filter_map(super::source_id).collect();
+        let (records, unreadable) = self.full(records.clone()).await;
         Ok(Page {
-            records: records.clone(),
+            last: last || listed_nothing(&records, &unreadable),
+            listed,
+            records,
+            unreadable,
             total_items: body.get("total_items").and_then(Value::as_u64),
-            last: last || records.is_empty(),
         })
+    }
+
+    /// The records made full. Open Referral UK lists services as summaries
+    /// (`service_list`: no locations, schedules or costs); a summary is read again
+    /// by id, a few at a time. Signpost's own list is full already.
+    async fn full(&self, records: Vec<Value>) -> (Vec<Value>, Vec<(String, String)>) {
+        let fetched: Vec<Result<Value, (String, String)>> = futures::stream::iter(records)
+            .map(|record| async move {
+                if record.get("service_at_locations").is_some() {
+                    return Ok(record);
+                }
+                let Some(id) = super::source_id(&record) else {
+                    // Without an id it cannot be read again: the importer names it.
+                    return Ok(record);
+                };
+                match self.service(&id).await {
+                    Ok(Some(full)) => Ok(full),
+                    Ok(None) => Err((id, "listed, but reading it by id answers 404".into())),
+                    Err(why) => Err((id, why)),
+                }
+            })
+            .buffered(FULL_AT_ONCE)
+            .collect()
+            .await;
+        let (mut records, mut unreadable) = (Vec::new(), Vec::new());
+        for outcome in fetched {
+            match outcome {
+                Ok(record) => records.push(record),
+                Err(failed) => unreadable.push(failed),
+            }
+        }
+        (records, unreadable)
     }
 
     /// One service by the publisher's id; `None` when the API says it has none.
@@ -184,4 +229,8 @@ impl Client {
             .map(Some)
             .map_err(|e| failed(format!("{url}: not JSON: {e}"), false))
     }
+}
+
+fn listed_nothing(records: &[Value], unreadable: &[(String, String)]) -> bool {
+    records.is_empty() && unreadable.is_empty()
 }

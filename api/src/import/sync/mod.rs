@@ -19,7 +19,7 @@ use entity::authority;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::Value;
 
-use super::hsds::{ImportReport, Pulled, import_pulled};
+use super::hsds::{FieldError, ImportReport, Pulled, import_pulled};
 use crate::domain::duplicates::Source;
 use crate::domain::edit::bulk;
 use crate::domain::feeds::{self, Cursor, Ended};
@@ -216,7 +216,7 @@ async fn pull_held(
             bar.set_length(total);
         }
         // An API that ignores `page` answers the same page for ever.
-        let ids: Vec<String> = page.records.iter().filter_map(source_id).collect();
+        let ids = page.listed;
         if !ids.is_empty() && ids == previous {
             bar.finish_and_clear();
             let error = format!(
@@ -247,10 +247,20 @@ async fn pull_held(
         let (landed, ahead) =
             tokio::join!(import_pulled(db, &page.records, authority, &pulled), ahead);
         report.import.merge(landed?);
+        report
+            .import
+            .failed
+            .extend(page.unreadable.into_iter().map(|(id, why)| {
+                let problem = FieldError {
+                    path: "id".into(),
+                    message: why,
+                };
+                (id, problem)
+            }));
         listed.extend(ids.iter().cloned());
-        previous = ids;
         report.pages += 1;
-        bar.inc(page.records.len() as u64);
+        bar.inc(ids.len() as u64);
+        previous = ids;
         let Some(ahead) = ahead else {
             break;
         };
@@ -303,7 +313,7 @@ fn fresh_cursor(feed: &entity::feed::Model, options: &Options, now: DateTime<Utc
     }
 }
 
-fn source_id(record: &Value) -> Option<String> {
+pub(super) fn source_id(record: &Value) -> Option<String> {
     let id = record.get("id")?.as_str()?.trim();
     (!id.is_empty()).then(|| id.to_string())
 }
