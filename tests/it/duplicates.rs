@@ -436,3 +436,64 @@ async fn a_feed_pulled_over_an_authoritys_own_listings_is_matched_with_them() {
         "one side is the council's own: {sources:?}"
     );
 }
+
+#[tokio::test]
+async fn register_numbers_given_through_the_api_match_a_feeds_listing_of_another_name() {
+    let puller = TestApp::spawn().await;
+    let key = puller.key("council", "editor").await;
+    let bad = puller
+        .gql_as(
+            Some(&key),
+            "mutation { createOrganization(input: { name: \"Trust\", identifiers: [{ identifier: \"1234567\" }] }) { organization { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&bad), error_field(&bad)),
+        ("BAD_USER_INPUT", "input.identifiers[0].type")
+    );
+    let org = puller
+        .data_as(
+            Some(&key),
+            "mutation { createOrganization(input: { name: \"Canal Trust\", identifiers: [{ scheme: \"GB-CHC\", type: \"Charity number\", identifier: \"1234567\" }] }) { organization { id identifiers { scheme type identifier } } } }",
+            json!({}),
+        )
+        .await;
+    let org = &org["createOrganization"]["organization"];
+    assert_eq!(
+        org["identifiers"],
+        json!([{ "scheme": "GB-CHC", "type": "Charity number", "identifier": "1234567" }])
+    );
+    puller
+        .data_as(
+            Some(&key),
+            "mutation($input: CreateServiceInput!) { createService(input: $input) { service { id } } }",
+            json!({ "input": {
+                "organizationId": org["id"], "name": "Towpath strollers",
+                "locations": [{ "latitude": 53.43008, "longitude": -2.30004 }]
+            } }),
+        )
+        .await;
+    let partner = publisher(vec![listed(
+        "walk",
+        "Canal walk",
+        (53.4300, -2.3000),
+        Some("1234567"),
+        "0161 912 3456",
+    )])
+    .await;
+    let report = pull(&puller, &partner).await;
+    assert_eq!(report.matched.map(|m| m.proposed), Some(1), "{report}");
+    let found = candidates(&puller, &key).await;
+    let signals: Vec<&str> = found[0]["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["signal"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        signals,
+        ["ORGANIZATION_IDENTIFIER", "DISTANCE"],
+        "{found:?}"
+    );
+}

@@ -14,7 +14,7 @@ use crate::domain::edit::draft::{
     AddressDraft, CostDraft, Field, LocationDraft, RuleDraft, ScheduleDraft, ServiceAreaDraft,
     ServiceDraft,
 };
-use crate::domain::edit::organizations::OrganizationDraft;
+use crate::domain::edit::organizations::{IdentifierDraft, OrganizationDraft};
 
 fn field<T>(value: MaybeUndefined<T>) -> Field<T> {
     match value {
@@ -41,6 +41,34 @@ pub struct CreateOrganizationInput {
     /// http(s) only.
     pub website: Option<String>,
     pub phone: Option<String>,
+    /// Charity, company or other register numbers: the strongest sign that two
+    /// listings are one service (`duplicateCandidates`).
+    pub identifiers: Option<Vec<OrganizationIdentifierInput>>,
+}
+
+/// A register's number for an organization.
+#[derive(InputObject)]
+pub struct OrganizationIdentifierInput {
+    /// An org-id.guide scheme: `GB-CHC` (charities in England and Wales), `GB-COH`
+    /// (Companies House), …
+    pub scheme: Option<String>,
+    /// The register in words ("Charity number"), when there is no scheme.
+    #[graphql(name = "type")]
+    pub kind: Option<String>,
+    pub identifier: String,
+}
+
+fn identifiers(items: Option<Vec<OrganizationIdentifierInput>>) -> Option<Vec<IdentifierDraft>> {
+    items.map(|items| {
+        items
+            .into_iter()
+            .map(|i| IdentifierDraft {
+                scheme: i.scheme,
+                kind: i.kind,
+                identifier: i.identifier,
+            })
+            .collect()
+    })
 }
 
 impl From<CreateOrganizationInput> for OrganizationDraft {
@@ -52,6 +80,7 @@ impl From<CreateOrganizationInput> for OrganizationDraft {
             email: set(i.email),
             website: set(i.website),
             phone: set(i.phone),
+            identifiers: identifiers(i.identifiers),
         }
     }
 }
@@ -64,6 +93,8 @@ pub struct UpdateOrganizationInput {
     pub email: MaybeUndefined<String>,
     pub website: MaybeUndefined<String>,
     pub phone: MaybeUndefined<String>,
+    /// Replaces the register numbers held (an empty list removes them).
+    pub identifiers: Option<Vec<OrganizationIdentifierInput>>,
 }
 
 impl From<UpdateOrganizationInput> for OrganizationDraft {
@@ -75,6 +106,7 @@ impl From<UpdateOrganizationInput> for OrganizationDraft {
             email: field(i.email),
             website: field(i.website),
             phone: field(i.phone),
+            identifiers: identifiers(i.identifiers),
         }
     }
 }

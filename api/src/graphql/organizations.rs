@@ -10,6 +10,17 @@ use crate::domain::listings::{self, ServiceFilter};
 use crate::domain::paging::Page;
 use crate::error::AppError;
 
+/// A register's number for an organization.
+#[derive(async_graphql::SimpleObject)]
+pub struct OrganizationIdentifier {
+    /// An org-id.guide scheme (`GB-CHC`, `GB-COH`), if known.
+    pub scheme: Option<String>,
+    /// The register in words ("Charity number"), if given.
+    #[graphql(name = "type")]
+    pub kind: Option<String>,
+    pub identifier: String,
+}
+
 /// A body that runs services (HSDS `organization`).
 pub struct Organization(pub organization::Model);
 
@@ -35,6 +46,24 @@ impl Organization {
     }
     async fn phone(&self) -> Option<&str> {
         self.0.phone.as_deref()
+    }
+    /// Charity, company or other register numbers (HSDS `organization_identifiers`).
+    async fn identifiers(&self) -> Vec<OrganizationIdentifier> {
+        let stored = self.0.identifiers.as_ref().and_then(|v| v.as_array());
+        let text = |item: &serde_json::Value, key: &str| {
+            item.get(key).and_then(|v| v.as_str()).map(str::to_string)
+        };
+        stored
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                Some(OrganizationIdentifier {
+                    scheme: text(item, "scheme"),
+                    kind: text(item, "type"),
+                    identifier: text(item, "identifier")?,
+                })
+            })
+            .collect()
     }
     /// The organization's services that are not retired, in id order.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]

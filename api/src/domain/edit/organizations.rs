@@ -20,6 +20,17 @@ pub struct OrganizationDraft {
     pub email: Field<String>,
     pub website: Field<String>,
     pub phone: Field<String>,
+    /// Register numbers, replacing those held; `None` leaves them.
+    pub identifiers: Option<Vec<IdentifierDraft>>,
+}
+
+/// A charity, company or other register's number: `scheme` (an org-id.guide code
+/// such as GB-CHC) or `kind` (its name in words), and the number.
+#[derive(Clone, Debug, Default)]
+pub struct IdentifierDraft {
+    pub scheme: Option<String>,
+    pub kind: Option<String>,
+    pub identifier: String,
 }
 
 impl OrganizationDraft {
@@ -57,8 +68,37 @@ impl OrganizationDraft {
             &f.name("phone"),
             validate::phone,
         )?;
+        if let Some(identifiers) = &self.identifiers {
+            row.identifiers = checked_identifiers(identifiers, &f.name("identifiers"))?;
+        }
         Ok(())
     }
+}
+
+/// Identifiers as stored (`{ scheme, type, identifier }`, as an HSDS import stores
+/// them), each checked; none is no value.
+fn checked_identifiers(
+    items: &[IdentifierDraft],
+    path: &str,
+) -> AppResult<Option<serde_json::Value>> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = |field: &str| format!("{path}[{i}].{field}");
+        let clean = |value: &Option<String>, field: &str| -> AppResult<Option<String>> {
+            let checked = value.as_deref().map(|t| short(&at(field), t)).transpose()?;
+            Ok(checked.filter(|t| !t.is_empty()))
+        };
+        let (scheme, kind) = (clean(&item.scheme, "scheme")?, clean(&item.kind, "type")?);
+        if scheme.is_none() && kind.is_none() {
+            return Err(AppError::bad_input(
+                at("type"),
+                "required: a scheme or a type",
+            ));
+        }
+        let identifier = validate::name(&at("identifier"), &item.identifier)?;
+        out.push(json!({ "scheme": scheme, "type": kind, "identifier": identifier }));
+    }
+    Ok((!out.is_empty()).then_some(serde_json::Value::Array(out)))
 }
 
 pub async fn create(
