@@ -242,6 +242,18 @@ async fn a_duplicate_across_two_feeds_is_found_with_its_signals_and_resolved() {
         .unwrap();
     assert!(!oruk["contents"].to_string().contains(&replace));
     assert!(candidates(&puller, &key).await.is_empty());
+    // The replaced one cannot be kept in turn, and the refusal writes nothing.
+    let back = puller
+        .gql_as(
+            Some(&key),
+            RESOLVE,
+            json!({ "keep": replace, "replace": keep }),
+        )
+        .await;
+    assert_eq!(
+        (error_code(&back), error_field(&back)),
+        ("BAD_USER_INPUT", "keep")
+    );
     // ... still readable by id, pointing at the one kept.
     let read = puller
         .data(
@@ -253,6 +265,13 @@ async fn a_duplicate_across_two_feeds_is_found_with_its_signals_and_resolved() {
         read["service"],
         json!({ "status": "INACTIVE", "replacedBy": { "id": keep } })
     );
+    let kept = puller
+        .data(
+            "query($id: ID!) { service(id: $id) { status } }",
+            json!({ "id": keep }),
+        )
+        .await;
+    assert_eq!(kept["service"]["status"], "ACTIVE");
     let one: Value = puller
         .client
         .get(puller.url(&format!("/openreferral/services/{replace}")))

@@ -106,6 +106,8 @@ struct Faults {
     summaries: bool,
     /// Services read one by one.
     read_by_id: usize,
+    /// Answer page 1 whatever page is asked for.
+    ignore_page: bool,
 }
 
 struct Proxy {
@@ -154,6 +156,15 @@ async fn proxied_page(State(up): State<Upstream>, RawQuery(query): RawQuery) -> 
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     }
+    let query = if up.faults.lock().unwrap().ignore_page {
+        let first = |pair: &str| match pair.starts_with("page=") {
+            true => "page=1".to_string(),
+            false => pair.to_string(),
+        };
+        query.split('&').map(first).collect::<Vec<_>>().join("&")
+    } else {
+        query
+    };
     let url = format!("{}/services?{query}", up.base);
     let mut body: Value = up
         .client
@@ -696,4 +707,17 @@ async fn a_publisher_that_lists_summaries_is_read_again_by_id() {
         report.import.failed[0].1.message.contains("404"),
         "{report}"
     );
+}
+
+#[tokio::test]
+async fn an_api_that_ignores_page_stops_the_pull_with_a_message() {
+    let publisher = publisher(THREE).await;
+    let puller = TestApp::spawn().await;
+    let proxy = proxy(&publisher).await;
+    proxy.faults.lock().unwrap().ignore_page = true;
+    let report = pull(&puller, &proxy.url, &options()).await;
+    assert!(!report.succeeded());
+    let why = report.stopped.as_deref().unwrap();
+    assert!(why.contains("page 2 repeats page 1"), "{report}");
+    assert_eq!((report.pages, report.import.written), (1, 2), "{report}");
 }

@@ -113,17 +113,15 @@ pub async fn changed_since(
 }
 
 /// After a load by `source` that began at `since`: compare what it wrote with
-/// everything else and store the candidates. The index is brought up to date
-/// first. Returns how many candidates were proposed or refreshed.
+/// everything else and store the candidates (the caller has seen `others_exist`).
+/// The index is brought up to date first. Returns how many candidates were
+/// proposed or refreshed.
 pub async fn after_load(
     db: &sea_orm::DatabaseConnection,
     search: &SearchHandle,
     source: &Source,
     since: DateTime<Utc>,
 ) -> AppResult<usize> {
-    if !others_exist(db, source).await? {
-        return Ok(0);
-    }
     let changed = changed_since(db, source, since).await?;
     if changed.is_empty() {
         return Ok(0);
@@ -528,12 +526,7 @@ pub async fn resolve(
         .one(db)
         .await?
         .ok_or_else(|| AppError::bad_input("keep", format!("no service {keep}")))?;
-    if kept.retired_at.is_some() {
-        return Err(AppError::bad_input(
-            "keep",
-            format!("service {keep} is retired: keep a live one"),
-        ));
-    }
+    // Whether the kept one is live is checked as the replacement commits.
     let replaced = super::owned::service(db, editor.caller, replace).await?;
     if replaced.retired_at.is_some() {
         return Err(AppError::bad_input(

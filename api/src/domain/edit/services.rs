@@ -280,7 +280,7 @@ pub async fn replace(
             if touched.rows_affected == 0 {
                 return Err(AppError::bad_input(
                     "keep",
-                    format!("service {by} was retired meanwhile: keep a live one"),
+                    format!("service {by} is retired: keep a live one"),
                 ));
             }
             crate::domain::duplicates::settle(txn, id, &by, "resolved", &actor, now).await

@@ -118,7 +118,7 @@ impl Client {
         let listed = records.iter().filter_map(super::source_id).collect();
         let (records, unreadable) = self.full(records.clone()).await;
         Ok(Page {
-            last: last || listed_nothing(&records, &unreadable),
+            last: last || (records.is_empty() && unreadable.is_empty()),
             listed,
             records,
             unreadable,
@@ -229,8 +229,4 @@ impl Client {
             .map(Some)
             .map_err(|e| failed(format!("{url}: not JSON: {e}"), false))
     }
-}
-
-fn listed_nothing(records: &[Value], unreadable: &[(String, String)]) -> bool {
-    records.is_empty() && unreadable.is_empty()
 }

@@ -196,6 +196,13 @@ async fn pull_held(
     let namespace = uuid::Uuid::parse_str(&feed.id).map_err(AppError::internal)?;
     let client = Client::new(&feed.url, options.timeout, options.retries, options.backoff)
         .map_err(AppError::internal)?;
+    // What a record fetched now is stamped with.
+    let pulled_now = || Pulled {
+        feed_id: feed.id.clone(),
+        url: feed.url.clone(),
+        namespace,
+        fetched_at: Utc::now(),
+    };
     let bar = super::progress(0, "services");
     let mut listed: HashSet<String> = HashSet::new();
     let mut previous: Vec<String> = Vec::new();
@@ -226,12 +233,7 @@ async fn pull_held(
             );
             return Ok(Ended::Stopped { error });
         }
-        let pulled = Pulled {
-            feed_id: feed.id.clone(),
-            url: feed.url.clone(),
-            namespace,
-            fetched_at: Utc::now(),
-        };
+        let pulled = pulled_now();
         // The next page is read while this one is written: the publisher and the
         // database work at once.
         let ahead = async {
@@ -279,12 +281,7 @@ async fn pull_held(
         );
     }
     if full {
-        let pulled = Pulled {
-            feed_id: feed.id.clone(),
-            url: feed.url.clone(),
-            namespace,
-            fetched_at: Utc::now(),
-        };
+        let pulled = pulled_now();
         retire_absent(db, authority, held, &client, &pulled, &listed, report).await?;
         report.retried = client.retried();
     }
