@@ -31,7 +31,7 @@ async fn app_with_services(n: usize) -> TestApp {
     ] {
         let record = json!([{ "id": id, "code": code, "name": code, "description": "", "parent_id": null, "taxonomy_id": null, "vocabulary": "test", "term_uri": null }]);
         let rows: Vec<entity::taxonomy_term::Model> = serde_json::from_value(record).unwrap();
-        signpost::db::upsert::<entity::taxonomy_term::Entity>(&app.db, rows, &[])
+        signpost::db::upsert::<entity::taxonomy_term::Entity>(&app.db, &rows, &[])
             .await
             .unwrap();
     }

@@ -655,7 +655,7 @@ async fn add_area(app: &TestApp, code: &str, lat: f64, lon: f64, half: f64) {
         max_latitude: lat + half,
         max_longitude: lon + half,
     };
-    signpost::db::upsert::<entity::area::Entity>(&app.db, vec![row], &[])
+    signpost::db::upsert::<entity::area::Entity>(&app.db, [&row], &[])
         .await
         .unwrap();
     app.sync_index().await;

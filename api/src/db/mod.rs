@@ -3,6 +3,7 @@
 //! (`nodelay`).
 
 pub mod nodelay;
+pub mod rows;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -86,6 +87,7 @@ pub async fn for_bulk_load(txn: &DatabaseTransaction) -> Result<(), DbErr> {
     if txn.get_database_backend() == DatabaseBackend::Sqlite {
         txn.execute_unprepared("PRAGMA cache_size = -131072")
             .await?;
+        txn.execute_unprepared("PRAGMA temp_store = MEMORY").await?;
     }
     Ok(())
 }
@@ -210,45 +212,14 @@ pub async fn instance_id(db: &DatabaseConnection) -> Result<String, DbErr> {
 }
 /// Insert rows, or update every column but the key and `keep` where the key exists.
 /// Rows repeating a key are dropped (first wins): one statement may not touch a row twice.
-pub async fn upsert<E>(
+pub async fn upsert<'a, E>(
     db: &impl sea_orm::ConnectionTrait,
-    rows: Vec<E::Model>,
+    rows: impl IntoIterator<Item = &'a E::Model>,
     keep: &[E::Column],
 ) -> Result<(), sea_orm::DbErr>
 where
     E: sea_orm::EntityTrait,
-    E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
+    E::Model: serde::Serialize,
 {
-    use sea_orm::sea_query::OnConflict;
-    use sea_orm::{IdenStatic, IntoActiveModel, Iterable, ModelTrait, PrimaryKeyToColumn};
-    let keys: Vec<E::Column> = E::PrimaryKey::iter().map(|k| k.into_column()).collect();
-    let mut seen = std::collections::HashSet::new();
-    let rows: Vec<E::Model> = rows
-        .into_iter()
-        .filter(|row| {
-            seen.insert(
-                keys.iter()
-                    .map(|k| format!("{:?}", row.get(*k)))
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let skip: Vec<&str> = keys.iter().chain(keep).map(|c| c.as_str()).collect();
-    let update: Vec<E::Column> = E::Column::iter()
-        .filter(|c| !skip.contains(&c.as_str()))
-        .collect();
-    let mut conflict = OnConflict::columns(keys);
-    if update.is_empty() {
-        conflict.do_nothing();
-    } else {
-        conflict.update_columns(update);
-    }
-    E::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
-        .on_conflict(conflict.to_owned())
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    rows::insert::<E>(db, rows, rows::Conflict::Update(keep)).await
 }

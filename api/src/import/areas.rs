@@ -120,7 +120,7 @@ pub async fn import(
     for batch in rows.chunks(BATCH) {
         crate::db::upsert::<area::Entity>(
             db,
-            batch.to_vec(),
+            batch,
             &[area::Column::Population, area::Column::PopulationByAge],
         )
         .await?;

@@ -137,6 +137,6 @@ pub async fn write(db: &impl ConnectionTrait, mut rows: Vec<postcode::Model>) ->
     // Later rows win: `upsert` keeps the first of repeated keys.
     rows.reverse();
     let count = rows.len() as u64;
-    crate::db::upsert::<postcode::Entity>(db, rows, &[]).await?;
+    crate::db::upsert::<postcode::Entity>(db, &rows, &[]).await?;
     Ok(count)
 }

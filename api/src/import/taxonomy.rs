@@ -198,9 +198,9 @@ pub async fn import(
     report.unchanged = same.len();
     report.written = changed.len();
     let txn = crate::db::begin_write(db).await?;
-    crate::db::upsert::<taxonomy::Entity>(&txn, vocabularies, &[]).await?;
+    crate::db::upsert::<taxonomy::Entity>(&txn, &vocabularies, &[]).await?;
     for chunk in changed.chunks(500) {
-        crate::db::upsert::<taxonomy_term::Entity>(&txn, chunk.to_vec(), &[]).await?;
+        crate::db::upsert::<taxonomy_term::Entity>(&txn, chunk, &[]).await?;
     }
     txn.commit().await?;
     Ok(report)

@@ -19,6 +19,7 @@ use sea_orm::{
 };
 
 use super::record::{FieldError, ServiceRecord};
+use crate::db::rows::{self, Conflict};
 use crate::db::upsert;
 use crate::domain::codes::{RetireReason, ServiceStatus};
 
@@ -156,7 +157,7 @@ async fn check_references(
 /// seen before (its parts already cleared), `old_capacities` their former capacities.
 async fn insert_all(
     db: &impl ConnectionTrait,
-    bundles: Vec<(ServiceRecord, String)>,
+    bundles: &[(ServiceRecord, String)],
     existing: &HashMap<String, service::Model>,
     old_capacities: &[capacity::Model],
     known_locations: Vec<String>,
@@ -181,8 +182,8 @@ async fn insert_all(
     let mut events = Vec::new();
     let mut audits = Vec::new();
     for (bundle, hash) in bundles {
-        let mut row = bundle.service;
-        row.import_hash = Some(hash);
+        let mut row = bundle.service.clone();
+        row.import_hash = Some(hash.clone());
         let old = existing.get(&row.id);
         if let Some(old) = old {
             row.version = old.version + 1;
@@ -194,38 +195,35 @@ async fn insert_all(
         }
         settle_retirement(&mut row, now);
         let id = row.id.clone();
-        organizations.extend(bundle.organization);
-        taxonomies.extend(bundle.taxonomies);
-        terms.extend(bundle.terms);
-        locations.extend(bundle.locations);
-        addresses.extend(bundle.addresses);
-        access.extend(bundle.accessibility);
-        sals.extend(bundle.service_at_locations);
-        schedules.extend(bundle.schedules);
-        costs.extend(bundle.cost_options);
-        areas.extend(bundle.service_areas);
-        languages.extend(bundle.languages);
+        organizations.extend(&bundle.organization);
+        taxonomies.extend(&bundle.taxonomies);
+        terms.extend(&bundle.terms);
+        locations.extend(&bundle.locations);
+        addresses.extend(&bundle.addresses);
+        access.extend(&bundle.accessibility);
+        sals.extend(&bundle.service_at_locations);
+        schedules.extend(&bundle.schedules);
+        costs.extend(&bundle.cost_options);
+        areas.extend(&bundle.service_areas);
+        languages.extend(&bundle.languages);
         links.extend(
             bundle
                 .categories
-                .into_iter()
+                .iter()
                 .map(|(_, term)| service_taxonomy::Model {
                     service_id: id.clone(),
-                    taxonomy_term_id: term,
+                    taxonomy_term_id: term.clone(),
                 }),
         );
-        rules.extend(
-            bundle
-                .eligibility
-                .into_iter()
-                .map(|(criterion, value, rule)| eligibility::ActiveModel {
-                    service_id: Set(id.clone()),
-                    criterion: Set(criterion.code().to_string()),
-                    value: Set(value),
-                    rule: Set(rule.code().to_string()),
-                    ..Default::default()
-                }),
-        );
+        rules.extend(bundle.eligibility.iter().map(|(criterion, value, rule)| {
+            eligibility::Model {
+                id: 0, // generated
+                service_id: id.clone(),
+                criterion: criterion.code().to_string(),
+                value: value.clone(),
+                rule: rule.code().to_string(),
+            }
+        }));
         for c in &bundle.capacities {
             if old_capacities
                 .iter()
@@ -233,38 +231,38 @@ async fn insert_all(
             {
                 continue;
             }
-            events.push(capacity_event::ActiveModel {
-                capacity_id: Set(c.id.clone()),
-                service_id: Set(c.service_id.clone()),
-                status: Set(c.status.clone()),
-                available: Set(c.available),
-                maximum: Set(c.maximum),
-                waitlist_length: Set(c.waitlist_length),
-                typical_wait_days: Set(c.typical_wait_days),
-                expires_at: Set(c.expires_at),
-                actor: Set(Some(actor.to_string())),
-                source: Set("import".to_string()),
-                recorded_at: Set(now),
-                ..Default::default()
+            events.push(capacity_event::Model {
+                id: 0, // generated
+                capacity_id: c.id.clone(),
+                service_id: c.service_id.clone(),
+                status: c.status.clone(),
+                available: c.available,
+                maximum: c.maximum,
+                waitlist_length: c.waitlist_length,
+                typical_wait_days: c.typical_wait_days,
+                expires_at: c.expires_at,
+                actor: Some(actor.to_string()),
+                source: "import".to_string(),
+                recorded_at: now,
             });
         }
-        capacities.extend(bundle.capacities);
-        audits.push(audit_event::ActiveModel {
-            authority_id: Set(Some(row.authority_id)),
-            actor: Set(actor.to_string()),
-            entity: Set("service".to_string()),
-            entity_id: Set(id),
-            action: Set(if old.is_some() {
+        capacities.extend(&bundle.capacities);
+        audits.push(audit_event::Model {
+            id: 0, // generated
+            authority_id: Some(row.authority_id),
+            actor: actor.to_string(),
+            entity: "service".to_string(),
+            entity_id: id,
+            action: if old.is_some() {
                 "import_update"
             } else {
                 "import_create"
             }
-            .to_string()),
-            before: Set(old.and_then(|o| serde_json::to_value(o).ok())),
-            after: Set(serde_json::to_value(&row).ok()),
-            request_id: Set(None),
-            created_at: Set(now),
-            ..Default::default()
+            .to_string(),
+            before: old.and_then(|o| serde_json::to_value(o).ok()),
+            after: serde_json::to_value(&row).ok(),
+            request_id: None,
+            created_at: now,
         });
         services.push(row);
     }
@@ -282,7 +280,7 @@ async fn insert_all(
     };
     upsert::<taxonomy::Entity>(db, taxonomies, &keep_taxonomies).await?;
     upsert::<taxonomy_term::Entity>(db, terms, &keep_terms).await?;
-    upsert::<service::Entity>(db, services, &[]).await?;
+    upsert::<service::Entity>(db, &services, &[]).await?;
     if !known_locations.is_empty() {
         clear_location_parts(db, known_locations).await?;
     }
@@ -294,23 +292,11 @@ async fn insert_all(
     upsert::<cost_option::Entity>(db, costs, &[]).await?;
     upsert::<service_area::Entity>(db, areas, &[]).await?;
     upsert::<language::Entity>(db, languages, &[]).await?;
-    upsert::<service_taxonomy::Entity>(db, links, &[]).await?;
+    upsert::<service_taxonomy::Entity>(db, &links, &[]).await?;
     upsert::<capacity::Entity>(db, capacities, &[]).await?;
-    if !rules.is_empty() {
-        eligibility::Entity::insert_many(rules)
-            .exec_without_returning(db)
-            .await?;
-    }
-    if !events.is_empty() {
-        capacity_event::Entity::insert_many(events)
-            .exec_without_returning(db)
-            .await?;
-    }
-    if !audits.is_empty() {
-        audit_event::Entity::insert_many(audits)
-            .exec_without_returning(db)
-            .await?;
-    }
+    rows::insert::<eligibility::Entity>(db, &rules, Conflict::None).await?;
+    rows::insert::<capacity_event::Entity>(db, &events, Conflict::None).await?;
+    rows::insert::<audit_event::Entity>(db, &audits, Conflict::None).await?;
     Ok(())
 }
 
@@ -436,7 +422,7 @@ pub async fn write(
         existing.into_iter().map(|s| (s.id.clone(), s)).collect();
     insert_all(
         db,
-        vec![(bundle, hash)],
+        &[(bundle, hash)],
         &existing,
         &old_capacities,
         known_locations,
@@ -450,7 +436,7 @@ pub async fn write(
 /// Write records none of which is stored yet, together. Any refusal refuses the batch.
 pub async fn write_new(
     db: &impl ConnectionTrait,
-    batch: Vec<(ServiceRecord, String)>,
+    batch: &[(ServiceRecord, String)],
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, WriteError> {

@@ -17,6 +17,8 @@ use crate::snapshot;
 
 /// Services loaded per page at start-up.
 const LOAD_PAGE: u64 = 5000;
+/// Pages read at once at start-up (each reads its parts on several connections).
+const PAGES_IN_FLIGHT: usize = 3;
 
 /// How far back each follow-up looks, so a write that commits late is still seen.
 const LAG: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
@@ -134,15 +136,29 @@ impl SearchHandle {
     /// Fill the index from every searchable service in the database.
     async fn load_all(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
         let started = Utc::now();
+        // Pages are read a few at a time, each on its own task: decoding rows is
+        // most of a load, and one task decoded on one core while the other idled.
+        let mut pages = tokio::task::JoinSet::new();
         let mut entries = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let ids = load::searchable_ids(db, after.as_deref(), LOAD_PAGE).await?;
-            let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+            let (Some(first), Some(last)) = (ids.first().cloned(), ids.last().cloned()) else {
                 break;
             };
-            entries.push(load::entries(db, load::Scope::Range(first, last), self.policy).await?);
             after = Some(last.clone());
+            let (db, policy) = (db.clone(), self.policy);
+            pages.spawn(async move {
+                load::entries(&db, load::Scope::Range(&first, &last), policy).await
+            });
+            if pages.len() >= PAGES_IN_FLIGHT
+                && let Some(page) = pages.join_next().await
+            {
+                entries.push(page.map_err(|e| DbErr::Custom(format!("loading a page: {e}")))??);
+            }
+        }
+        while let Some(page) = pages.join_next().await {
+            entries.push(page.map_err(|e| DbErr::Custom(format!("loading a page: {e}")))??);
         }
         // Read in id order; held in `Entry::locality` order (the snapshot keeps it).
         let entries = tokio::task::spawn_blocking(move || {
