@@ -10,7 +10,8 @@
 # sampled rows are also checked against the server's.
 # Usage: bench/gaps.sh        (env N=100000 AREAS=2000 GAP_TERM=lunch-clubs DATABASES="sqlite postgres")
 # REUSE=1 keeps the services of a SQLite gaps database an earlier run imported (or
-# bench/search.sh's bench-N.db copied to gaps-N.db); areas and population load again.
+# bench/search.sh's bench-N.db copied to gaps-N.db), and on PostgreSQL copies
+# bench/search.sh's database of N services; areas and population load again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/signpost-target}"
@@ -147,7 +148,15 @@ for database in $DATABASES; do
       fi
       db=signpost_bench_gaps
       PGOPTIONS="-c client_min_messages=warning" psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db"
-      psql "$PG_URL" -qc "CREATE DATABASE $db"
+      # REUSE=1 copies the services bench/search.sh imported into PostgreSQL (a
+      # template copy takes seconds where the import takes minutes at 1M).
+      searched=signpost_search_bench_$N
+      if [ "${REUSE:-}" = 1 ] && psql "$PG_URL" -Atc "SELECT 1 FROM pg_database WHERE datname = '$searched'" | grep -q 1; then
+        psql "$PG_URL" -qc "CREATE DATABASE $db TEMPLATE $searched"
+        reuse=1
+      else
+        psql "$PG_URL" -qc "CREATE DATABASE $db"
+      fi
       serve_url="${PG_URL%/*}/$db"
       import_url="$serve_url"
       label="PostgreSQL (TCP)"

@@ -26,9 +26,11 @@ work="$(mktemp -d)"
 trap 'stop_remote_postgres "$remote"; git worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"' EXIT
 baseline_bin=""
 if [ -n "${BASELINE:-}" ]; then
+  # In a target dir of its own: the two checkouts' builds share cargo's fingerprints,
+  # so in one dir the current build was taken as fresh and the baseline measured twice.
   git worktree add --quiet --detach "$work/baseline-src" "$BASELINE"
-  (cd "$work/baseline-src" && cargo build --release --quiet -p signpost-api --bin signpost)
-  cp "$CARGO_TARGET_DIR/release/signpost" "$work/signpost-baseline"
+  (cd "$work/baseline-src" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR-baseline" cargo build --release --quiet -p signpost-api --bin signpost)
+  cp "$CARGO_TARGET_DIR-baseline/release/signpost" "$work/signpost-baseline"
   baseline_bin="$work/signpost-baseline"
 fi
 cargo build --release --quiet -p signpost-api --bin signpost --example write_load

@@ -93,28 +93,29 @@ where
                 "INSERT INTO \"{table}\" ({0}) SELECT {0} FROM json_populate_recordset(NULL::\"{table}\", $1::json){tail}",
                 names(&columns)
             );
-            for group in rows.chunks(JSON_ROWS) {
+            let statements = rows.chunks(JSON_ROWS).map(|group| {
                 let json = serde_json::to_string(group)
                     .map_err(|e| DbErr::Custom(format!("{table} rows as JSON: {e}")))?;
-                let statement = Statement::from_sql_and_values(
+                Ok(Statement::from_sql_and_values(
                     DatabaseBackend::Postgres,
                     sql.clone(),
                     [Value::from(json)],
-                );
-                db.execute_raw(statement).await?;
-            }
+                ))
+            });
+            run(db, statements).await
         }
         backend => {
             let head = format!("INSERT INTO \"{table}\" ({}) VALUES ", names(&columns));
             let most = ROWS.min(VALUES / columns.len()).max(1);
             let mut rest = &rows[..];
-            while !rest.is_empty() {
-                let size = group(rest.len(), most);
-                let (these, after) = rest.split_at(size);
-                let mut sql =
-                    String::with_capacity(head.len() + tail.len() + size * columns.len() * 3);
-                sql.push_str(&head);
-                let mut values = Vec::with_capacity(size * columns.len());
+            let statements = std::iter::from_fn(|| {
+                if rest.is_empty() {
+                    return None;
+                }
+                let (these, after) = rest.split_at(group(rest.len(), most));
+                rest = after;
+                let mut sql = head.clone();
+                let mut values = Vec::with_capacity(these.len() * columns.len());
                 for (r, row) in these.iter().enumerate() {
                     sql.push_str(if r == 0 { "(" } else { ", (" });
                     for (c, column) in columns.iter().enumerate() {
@@ -124,11 +125,26 @@ where
                     sql.push(')');
                 }
                 sql.push_str(&tail);
-                db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                    .await?;
-                rest = after;
-            }
+                Some(Ok(Statement::from_sql_and_values(backend, sql, values)))
+            });
+            run(db, statements).await
         }
+    }
+}
+
+/// Execute the statements in order, building each while the one before runs: the
+/// first poll hands a statement to the driver, so the database's work and ours
+/// overlap on two cores.
+async fn run(
+    db: &impl ConnectionTrait,
+    mut statements: impl Iterator<Item = Result<Statement, DbErr>>,
+) -> Result<(), DbErr> {
+    let mut next = statements.next();
+    while let Some(statement) = next {
+        let (done, following) =
+            futures::join!(db.execute_raw(statement?), async { statements.next() });
+        done?;
+        next = following;
     }
     Ok(())
 }
