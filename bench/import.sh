@@ -5,7 +5,8 @@
 # unchanged re-import of the same services (parsing and checking only).
 # BASELINE=<git ref> also builds that commit and imports the same services with it,
 # so a change's import speed is compared with before in one run.
-# Usage: bench/import.sh            (N services, P postcodes; env N=, P=, PG_URL=, BASELINE=)
+# Usage: bench/import.sh            (N services, P postcodes; env N=, P=, PG_URL=, BASELINE=,
+#                                   SERVICES=<file> N=<its records>, PG_SOCKET=0 skips the socket)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/signpost-target}"
@@ -26,7 +27,13 @@ if [ -n "${BASELINE:-}" ]; then
 fi
 cargo build --release --quiet -p signpost-api
 bin="$CARGO_TARGET_DIR/release/signpost"
-python3 bench/gen_hsds.py "$N" >"$work/services.json"
+# SERVICES=<file> imports that file instead (e.g. gen_services.py's realistic records;
+# N must then be its number of records, for the rates).
+if [ -n "${SERVICES:-}" ]; then
+  ln -s "$(realpath "$SERVICES")" "$work/services.json"
+else
+  python3 bench/gen_hsds.py "$N" >"$work/services.json"
+fi
 python3 bench/gen_onspd.py "$P" >"$work/onspd.csv"
 
 # seconds <command...>: run quietly, print wall seconds.
@@ -86,7 +93,7 @@ if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   psql "$PG_URL" -qc "DROP DATABASE $db"
   # The same over the Unix socket: sqlx 0.9 leaves Nagle's algorithm on for TCP, which
   # stalls multi-packet statements (large import batches) ~40 ms each on loopback.
-  if [ -S /var/run/postgresql/.s.PGSQL.5432 ]; then
+  if [ -S /var/run/postgresql/.s.PGSQL.5432 ] && [ "${PG_SOCKET:-1}" = 1 ]; then
     psql "$PG_URL" -qc "CREATE DATABASE $db"
     sock="postgres://postgres@localhost/$db?host=/var/run/postgresql"
     psql "$sock" -qc "CREATE TABLE raw (pcd text, pcd2 text, pcds text, dointr text, doterm text, oslaua text, osward text, lat float8, long float8, lsoa21 text, msoa21 text)"

@@ -164,6 +164,7 @@ impl Parts {
         let location_ids: Vec<String> = links.iter().map(|l| l.1.clone()).collect();
         let by_location = match scope {
             Scope::All => Scope::All,
+            Scope::Range(first, last) => Scope::LocationsOf(first, last),
             _ => Scope::Ids(&location_ids),
         };
         type Language = (Option<String>, Option<String>, Option<String>);
