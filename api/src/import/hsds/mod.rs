@@ -544,3 +544,38 @@ pub async fn import_file(
         .map_err(|e| AppError::bad_input("file", format!("{} is not JSON: {e}", path.display())))?;
     import(db, records(document)?, authority).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Record, Value};
+    use serde_json::value::RawValue;
+
+    const RECORD: &str = r#"{"id": "s-1", "name": "Lunch club",
+        "service_at_locations": [{"id": "sal-1", "location": {"id": "l-1", "latitude": "north"}}]}"#;
+
+    #[test]
+    fn raw_text_and_value_fail_alike_with_the_path_and_no_position() {
+        let raw: Box<RawValue> = serde_json::from_str(RECORD).unwrap();
+        let value: Value = serde_json::from_str(RECORD).unwrap();
+        let (from_raw, from_value) = (raw.model().unwrap_err(), value.model().unwrap_err());
+        assert_eq!(from_raw.path, "service_at_locations[0].location.latitude");
+        assert_eq!(from_raw, from_value);
+        assert_eq!(raw.id(0), "s-1");
+        assert_eq!(value.id(0), "s-1");
+    }
+
+    #[test]
+    fn a_raw_record_without_an_id_is_named_by_its_place() {
+        let raw: Box<RawValue> = serde_json::from_str(r#"{"id": 7, "name": "x"}"#).unwrap();
+        assert_eq!(raw.id(4), "#5");
+    }
+
+    #[test]
+    fn the_same_text_hashes_the_same_and_any_change_differs() {
+        let a: Box<RawValue> = serde_json::from_str(RECORD).unwrap();
+        let b: Box<RawValue> = serde_json::from_str(RECORD).unwrap();
+        let c: Box<RawValue> = serde_json::from_str(&RECORD.replace("Lunch", "Supper")).unwrap();
+        assert_eq!(a.hash(), b.hash());
+        assert_ne!(a.hash(), c.hash());
+    }
+}
