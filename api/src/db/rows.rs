@@ -26,14 +26,12 @@ const JSON_ROWS: usize = 1000;
 pub enum Conflict<'a, C> {
     /// Update every column but the key and these.
     Update(&'a [C]),
-    /// Keep the stored row.
-    Ignore,
     /// No key to conflict on (rows with a generated id).
     None,
 }
 
 /// Insert `rows`. A generated key (auto-increment) is left to the database. With
-/// `Conflict::Update` or `Ignore`, rows repeating a key are dropped (first wins): one
+/// `Conflict::Update`, rows repeating a key are dropped (first wins): one
 /// statement may not touch a row twice.
 pub async fn insert<'a, E>(
     db: &impl ConnectionTrait,
@@ -55,7 +53,6 @@ where
         .collect();
     let tail = match &conflict {
         Conflict::None => String::new(),
-        Conflict::Ignore => format!(" ON CONFLICT ({}) DO NOTHING", names(&keys)),
         Conflict::Update(keep) => {
             let fixed: Vec<&str> = keys.iter().chain(keep.iter()).map(|c| c.as_str()).collect();
             let set: Vec<String> = columns

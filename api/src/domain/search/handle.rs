@@ -136,6 +136,9 @@ impl SearchHandle {
     /// Fill the index from every searchable service in the database.
     async fn load_all(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
         let started = Utc::now();
+        let loaded = |page: Result<Result<Vec<index::Entry>, DbErr>, tokio::task::JoinError>| {
+            page.map_err(|e| DbErr::Custom(format!("loading a page: {e}")))?
+        };
         // Pages are read a few at a time, each on its own task: decoding rows is
         // most of a load, and one task decoded on one core while the other idled.
         let mut pages = tokio::task::JoinSet::new();
@@ -154,11 +157,11 @@ impl SearchHandle {
             if pages.len() >= PAGES_IN_FLIGHT
                 && let Some(page) = pages.join_next().await
             {
-                entries.push(page.map_err(|e| DbErr::Custom(format!("loading a page: {e}")))??);
+                entries.push(loaded(page)?);
             }
         }
         while let Some(page) = pages.join_next().await {
-            entries.push(page.map_err(|e| DbErr::Custom(format!("loading a page: {e}")))??);
+            entries.push(loaded(page)?);
         }
         // Read in id order; held in `Entry::locality` order (the snapshot keeps it).
         let entries = tokio::task::spawn_blocking(move || {

@@ -161,7 +161,11 @@ impl Parts {
             wanted,
         )
         .await?;
-        let location_ids: Vec<String> = links.iter().map(|l| l.1.clone()).collect();
+        // A list of location ids only for a load by ids (a page goes through its services).
+        let location_ids: Vec<String> = match scope {
+            Scope::Ids(_) => links.iter().map(|l| l.1.clone()).collect(),
+            _ => Vec::new(),
+        };
         let by_location = match scope {
             Scope::All => Scope::All,
             Scope::Range(first, last) => Scope::LocationsOf(first, last),
