@@ -55,6 +55,11 @@ impl Packed {
         Self(postcard::to_stdvec(listing).unwrap_or_default().into())
     }
 
+    /// The encoded bytes: equal bytes are an equal listing.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     pub fn unpack(&self) -> Listing {
         // Bytes written by `of` above, never from outside.
         postcard::from_bytes(&self.0).unwrap_or_default()
