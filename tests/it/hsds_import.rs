@@ -1,5 +1,6 @@
 //! `import hsds`: shapes, all-or-nothing records, idempotent re-import, the official examples.
 
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code, error_field, hsds_service, run_cli, shared_data};
@@ -113,6 +114,50 @@ async fn importing_the_same_records_twice_changes_nothing() {
     assert_eq!(
         data["service"]["capacity"],
         json!({ "status": "FULL", "available": 0 })
+    );
+}
+
+/// A batch of new services goes in as plain inserts. One whose part another service
+/// already holds (a session with the same id) fails that batch, which is then written
+/// record by record: everything lands, and the part moves to the newer record as an
+/// upsert would have it. New services sharing a location in one batch land together.
+#[tokio::test]
+async fn new_services_land_whole_when_a_part_is_already_stored_or_shared_in_the_batch() {
+    let app = TestApp::spawn().await;
+    let session = |day: &str| json!([{ "id": "sched-shared", "freq": "WEEKLY", "byday": day, "opens_at": "10:00", "closes_at": "12:00" }]);
+    let mut first = hsds_service("svc-a", "First", 53.42, -2.32);
+    first["schedules"] = session("MO");
+    assert_eq!(app.import_hsds(vec![first], "trafford").await.written, 1);
+
+    let mut moved = hsds_service("svc-b", "Second", 53.42, -2.32);
+    moved["schedules"] = session("TU");
+    let host = hsds_service("svc-c", "Third", 53.43, -2.31);
+    let mut guest = hsds_service("svc-d", "Fourth", 53.43, -2.31);
+    guest["service_at_locations"][0]["location"] =
+        host["service_at_locations"][0]["location"].clone();
+    let report = app.import_hsds(vec![moved, host, guest], "trafford").await;
+    assert_eq!((report.written, report.failed.len()), (3, 0), "{report}");
+    assert_eq!(app.count("service").await, 4);
+    assert_eq!(app.count("schedule").await, 1);
+    assert_eq!(app.count("location").await, 3, "svc-d shares svc-c's");
+    assert_eq!(app.count("address").await, 3);
+    let owner = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT service_id, byday FROM schedule WHERE id = 'sched-shared'",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(
+        (
+            owner
+                .try_get::<String>("", "service_id")
+                .expect("service_id"),
+            owner.try_get::<String>("", "byday").expect("byday")
+        ),
+        ("svc-b".to_string(), "TU".to_string())
     );
 }
 

@@ -26,13 +26,17 @@ const JSON_ROWS: usize = 1000;
 pub enum Conflict<'a, C> {
     /// Update every column but the key and these.
     Update(&'a [C]),
+    /// Rows expected to be new: a stored key fails the statement, for the caller to
+    /// fall back on `Update`. A plain insert costs PostgreSQL a quarter less than
+    /// one with `ON CONFLICT` (measured on the schedule table at a million services).
+    Fail,
     /// No key to conflict on (rows with a generated id).
     None,
 }
 
-/// Insert `rows`. A generated key (auto-increment) is left to the database. With
-/// `Conflict::Update`, rows repeating a key are dropped (first wins): one
-/// statement may not touch a row twice.
+/// Insert `rows`. A generated key (auto-increment) is left to the database. Unless
+/// `Conflict::None`, rows repeating a key are dropped (first wins): one statement may
+/// not touch a row twice, and services sharing a location repeat its parts.
 pub async fn insert<'a, E>(
     db: &impl ConnectionTrait,
     rows: impl IntoIterator<Item = &'a E::Model>,
@@ -52,7 +56,7 @@ where
         .filter(|c| !(generated && keys.iter().any(|k| k.as_str() == c.as_str())))
         .collect();
     let tail = match &conflict {
-        Conflict::None => String::new(),
+        Conflict::None | Conflict::Fail => String::new(),
         Conflict::Update(keep) => {
             let fixed: Vec<&str> = keys.iter().chain(keep.iter()).map(|c| c.as_str()).collect();
             let set: Vec<String> = columns

@@ -153,17 +153,47 @@ async fn check_references(
     Ok(locations.into_keys().collect())
 }
 
-/// Write everything in the bundles. `existing` holds the stored row of each service
-/// seen before (its parts already cleared), `old_capacities` their former capacities.
+/// What of a write's services may be stored already.
+#[derive(Clone, Copy)]
+enum Stored<'a> {
+    /// None of them (a batch of new records): the services and their parts go in as
+    /// plain inserts. A key stored after all (another service's part with the same
+    /// id) fails the batch, which the caller then writes record by record.
+    None,
+    /// Some may be: `existing` holds the stored row of each one seen before (its parts
+    /// already cleared), `old_capacities` their former capacities; rows are upserted.
+    Maybe {
+        existing: &'a HashMap<String, service::Model>,
+        old_capacities: &'a [capacity::Model],
+    },
+}
+
+impl Stored<'_> {
+    fn conflict<'c, C>(self) -> Conflict<'c, C> {
+        match self {
+            Stored::None => Conflict::Fail,
+            Stored::Maybe { .. } => Conflict::Update(&[]),
+        }
+    }
+}
+
+/// Write everything in the bundles. Organizations, vocabularies and locations, which
+/// services share, are always upserted.
 async fn insert_all(
     db: &impl ConnectionTrait,
     bundles: &[(ServiceRecord, String)],
-    existing: &HashMap<String, service::Model>,
-    old_capacities: &[capacity::Model],
+    stored: Stored<'_>,
     known_locations: Vec<String>,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), WriteError> {
+    let (existing, old_capacities) = match stored {
+        Stored::None => (None, &[][..]),
+        Stored::Maybe {
+            existing,
+            old_capacities,
+        } => (Some(existing), old_capacities),
+    };
     let mut organizations = Vec::new();
     let mut taxonomies = Vec::new();
     let mut terms = Vec::new();
@@ -184,7 +214,7 @@ async fn insert_all(
     for (bundle, hash) in bundles {
         let mut row = bundle.service.clone();
         row.import_hash = Some(hash.clone());
-        let old = existing.get(&row.id);
+        let old = existing.and_then(|e| e.get(&row.id));
         if let Some(old) = old {
             row.version = old.version + 1;
             row.created_at = old.created_at;
@@ -280,20 +310,21 @@ async fn insert_all(
     };
     upsert::<taxonomy::Entity>(db, taxonomies, &keep_taxonomies).await?;
     upsert::<taxonomy_term::Entity>(db, terms, &keep_terms).await?;
-    upsert::<service::Entity>(db, &services, &[]).await?;
+    rows::insert::<service::Entity>(db, &services, stored.conflict()).await?;
     if !known_locations.is_empty() {
         clear_location_parts(db, known_locations).await?;
     }
     upsert::<location::Entity>(db, locations, &[]).await?;
-    upsert::<address::Entity>(db, addresses, &[]).await?;
-    upsert::<accessibility::Entity>(db, access, &[]).await?;
-    upsert::<service_at_location::Entity>(db, sals, &[]).await?;
-    upsert::<schedule::Entity>(db, schedules, &[]).await?;
-    upsert::<cost_option::Entity>(db, costs, &[]).await?;
-    upsert::<service_area::Entity>(db, areas, &[]).await?;
-    upsert::<language::Entity>(db, languages, &[]).await?;
-    upsert::<service_taxonomy::Entity>(db, &links, &[]).await?;
-    upsert::<capacity::Entity>(db, capacities, &[]).await?;
+    // A stored location's parts were cleared above: they are new as well.
+    rows::insert::<address::Entity>(db, addresses, stored.conflict()).await?;
+    rows::insert::<accessibility::Entity>(db, access, stored.conflict()).await?;
+    rows::insert::<service_at_location::Entity>(db, sals, stored.conflict()).await?;
+    rows::insert::<schedule::Entity>(db, schedules, stored.conflict()).await?;
+    rows::insert::<cost_option::Entity>(db, costs, stored.conflict()).await?;
+    rows::insert::<service_area::Entity>(db, areas, stored.conflict()).await?;
+    rows::insert::<language::Entity>(db, languages, stored.conflict()).await?;
+    rows::insert::<service_taxonomy::Entity>(db, &links, stored.conflict()).await?;
+    rows::insert::<capacity::Entity>(db, capacities, stored.conflict()).await?;
     rows::insert::<eligibility::Entity>(db, &rules, Conflict::None).await?;
     rows::insert::<capacity_event::Entity>(db, &events, Conflict::None).await?;
     rows::insert::<audit_event::Entity>(db, &audits, Conflict::None).await?;
@@ -420,16 +451,11 @@ pub async fn write(
     };
     let existing: HashMap<String, service::Model> =
         existing.into_iter().map(|s| (s.id.clone(), s)).collect();
-    insert_all(
-        db,
-        &[(bundle, hash)],
-        &existing,
-        &old_capacities,
-        known_locations,
-        actor,
-        now,
-    )
-    .await?;
+    let stored = Stored::Maybe {
+        existing: &existing,
+        old_capacities: &old_capacities,
+    };
+    insert_all(db, &[(bundle, hash)], stored, known_locations, actor, now).await?;
     Ok(Outcome::Written)
 }
 
@@ -443,7 +469,7 @@ pub async fn write_new(
     let bundles: Vec<&ServiceRecord> = batch.iter().map(|(b, _)| b).collect();
     let known_locations = check_references(db, &bundles).await?;
     let count = batch.len();
-    insert_all(db, batch, &HashMap::new(), &[], known_locations, actor, now).await?;
+    insert_all(db, batch, Stored::None, known_locations, actor, now).await?;
     Ok(count)
 }
 
