@@ -721,3 +721,37 @@ async fn an_api_that_ignores_page_stops_the_pull_with_a_message() {
     assert!(why.contains("page 2 repeats page 1"), "{report}");
     assert_eq!((report.pages, report.import.written), (1, 2), "{report}");
 }
+
+/// An answer larger than the client takes (64 MB) stops the pull at once, saying to ask
+/// for smaller pages: it is not tried again, and nothing is written.
+#[tokio::test]
+async fn an_answer_too_large_stops_the_pull_and_says_to_ask_for_smaller_pages() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let puller = TestApp::spawn().await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = asked.clone();
+    let huge = move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        async {
+            format!(
+                r#"{{"contents": [], "padding": "{}"}}"#,
+                "x".repeat(65 << 20)
+            )
+        }
+    };
+    let app = axum::Router::new().route("/api/services", axum::routing::get(huge));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let report = pull(&puller, &format!("http://{addr}/api"), &options()).await;
+    assert!(!report.succeeded(), "{report}");
+    let why = report.stopped.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("answer larger than") && why.contains("--per-page"),
+        "{report}"
+    );
+    assert_eq!(asked.load(Ordering::Relaxed), 1, "not tried again");
+    assert_eq!((report.pages, report.import.written), (0, 0), "{report}");
+    assert_eq!(puller.count("service").await, 0);
+}
