@@ -108,6 +108,8 @@ struct Faults {
     read_by_id: usize,
     /// Answer page 1 whatever page is asked for.
     ignore_page: bool,
+    /// Page number → how long it takes to answer.
+    slow: HashMap<u32, Duration>,
 }
 
 struct Proxy {
@@ -148,13 +150,17 @@ async fn proxied_page(State(up): State<Upstream>, RawQuery(query): RawQuery) -> 
         .split('&')
         .find_map(|pair| pair.strip_prefix("page=")?.parse().ok())
         .unwrap_or(1);
-    {
+    let delay = {
         let mut faults = up.faults.lock().unwrap();
         faults.asked.push(query.clone());
         if let Some(left) = faults.failing.get_mut(&page).filter(|left| **left > 0) {
             *left -= 1;
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
+        faults.slow.get(&page).copied()
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
     }
     let query = if up.faults.lock().unwrap().ignore_page {
         let first = |pair: &str| match pair.starts_with("page=") {
@@ -754,4 +760,68 @@ async fn an_answer_too_large_stops_the_pull_and_says_to_ask_for_smaller_pages() 
     assert_eq!(asked.load(Ordering::Relaxed), 1, "not tried again");
     assert_eq!((report.pages, report.import.written), (0, 0), "{report}");
     assert_eq!(puller.count("service").await, 0);
+}
+
+/// A pull whose lease is taken by another while a page is being read (its own ran
+/// out) stops after that page: it does not move the other's cursor or let go of its
+/// lease, and the feed stays held by the other.
+#[tokio::test]
+async fn a_pull_that_loses_its_lease_stops_and_leaves_the_feed_to_the_other() {
+    use sea_orm::ConnectionTrait;
+    let publisher = publisher(THREE).await;
+    let puller = TestApp::spawn().await;
+    let proxy = proxy(&publisher).await;
+    proxy
+        .faults
+        .lock()
+        .unwrap()
+        .slow
+        .insert(2, Duration::from_secs(2));
+    let council = signpost::domain::auth::ensure_authority(&puller.db, "council", "council")
+        .await
+        .unwrap();
+    let (db, url) = (puller.db.clone(), proxy.url.clone());
+    let pulling = tokio::spawn(async move { sync::pull(&db, &council, &url, &options()).await });
+    // Page 2 is being read (slowly): another pull takes the feed meanwhile.
+    while proxy.faults.lock().unwrap().asked.len() < 2 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let backend = puller.db.get_database_backend();
+    let steal = "UPDATE feed SET lease_holder = 'another-pull', resume_page = 7";
+    puller
+        .db
+        .execute_raw(sea_orm::Statement::from_string(backend, steal))
+        .await
+        .unwrap();
+    let report = pulling.await.unwrap().unwrap();
+    assert!(!report.succeeded(), "{report}");
+    let why = report.stopped.as_deref().unwrap_or_default();
+    assert!(why.contains("another pull took it"), "{report}");
+    assert_eq!((report.pages, report.retired), (1, 0), "{report}");
+    let row = puller
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT lease_holder, resume_page FROM feed",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            row.try_get::<Option<String>>("", "lease_holder").unwrap(),
+            row.try_get::<Option<i32>>("", "resume_page").unwrap()
+        ),
+        (Some("another-pull".to_string()), Some(7)),
+        "the other's lease and cursor stand"
+    );
+    // Still held by the other: a new pull is turned away.
+    let council = signpost::domain::auth::ensure_authority(&puller.db, "council", "council")
+        .await
+        .unwrap();
+    let again = sync::pull(&puller.db, &council, &proxy.url, &options()).await;
+    assert!(
+        again.is_err_and(|e| e.detail().contains("being pulled by another process")),
+        "a second pull while the other holds the feed"
+    );
 }
