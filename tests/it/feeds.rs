@@ -780,8 +780,8 @@ async fn a_pull_that_loses_its_lease_stops_and_leaves_the_feed_to_the_other() {
     let council = signpost::domain::auth::ensure_authority(&puller.db, "council", "council")
         .await
         .unwrap();
-    let (db, url) = (puller.db.clone(), proxy.url.clone());
-    let pulling = tokio::spawn(async move { sync::pull(&db, &council, &url, &options()).await });
+    let (db, url, owner) = (puller.db.clone(), proxy.url.clone(), council.clone());
+    let pulling = tokio::spawn(async move { sync::pull(&db, &owner, &url, &options()).await });
     // Page 2 is being read (slowly): another pull takes the feed meanwhile.
     while proxy.faults.lock().unwrap().asked.len() < 2 {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -799,14 +799,8 @@ async fn a_pull_that_loses_its_lease_stops_and_leaves_the_feed_to_the_other() {
     assert!(why.contains("another pull took it"), "{report}");
     assert_eq!((report.pages, report.retired), (1, 0), "{report}");
     let row = puller
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(
-            backend,
-            "SELECT lease_holder, resume_page FROM feed",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
+        .row("SELECT lease_holder, resume_page FROM feed")
+        .await;
     assert_eq!(
         (
             row.try_get::<Option<String>>("", "lease_holder").unwrap(),
@@ -816,9 +810,6 @@ async fn a_pull_that_loses_its_lease_stops_and_leaves_the_feed_to_the_other() {
         "the other's lease and cursor stand"
     );
     // Still held by the other: a new pull is turned away.
-    let council = signpost::domain::auth::ensure_authority(&puller.db, "council", "council")
-        .await
-        .unwrap();
     let again = sync::pull(&puller.db, &council, &proxy.url, &options()).await;
     assert!(
         again.is_err_and(|e| e.detail().contains("being pulled by another process")),

@@ -237,15 +237,19 @@ impl TestApp {
 
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
-            .db
-            .query_one_raw(sea_orm::Statement::from_string(
-                self.db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
-            .await
-            .expect("count")
-            .expect("a row");
+            .row(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .await;
         row.try_get::<i64>("", "n").expect("n")
+    }
+
+    /// The one row `sql` answers (raw SQL the same on both databases).
+    pub async fn row(&self, sql: &str) -> sea_orm::QueryResult {
+        let statement = sea_orm::Statement::from_string(self.db.get_database_backend(), sql);
+        self.db
+            .query_one_raw(statement)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .unwrap_or_else(|| panic!("{sql}: no row"))
     }
 }
 

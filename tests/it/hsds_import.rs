@@ -1,6 +1,5 @@
 //! `import hsds`: shapes, all-or-nothing records, idempotent re-import, the official examples.
 
-use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code, error_field, hsds_service, run_cli, shared_data};
@@ -142,14 +141,8 @@ async fn new_services_land_whole_when_a_part_is_already_stored_or_shared_in_the_
     assert_eq!(app.count("location").await, 3, "svc-d shares svc-c's");
     assert_eq!(app.count("address").await, 3);
     let owner = app
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.db.get_database_backend(),
-            "SELECT service_id, byday FROM schedule WHERE id = 'sched-shared'",
-        ))
-        .await
-        .expect("query")
-        .expect("row");
+        .row("SELECT service_id, byday FROM schedule WHERE id = 'sched-shared'")
+        .await;
     assert_eq!(
         (
             owner
